@@ -1,0 +1,1 @@
+"""Runtimes: where pods run. The port is `interface.Runtime`; adapters live one per module."""
