@@ -434,6 +434,7 @@ class EngineStore(Store):
         propagation: DeletePropagation = DeletePropagation.BACKGROUND,
         uid: str | None = None,
         resource_version: str | None = None,
+        grace_period_seconds: int | None = None,
     ) -> Obj:
         with self._writing() as (txn, events):
             old = txn.read(resource, namespace, name)
@@ -466,7 +467,11 @@ class EngineStore(Store):
                 events.append(WatchEvent(EventType.DELETED, resource, new, rv, old))
                 return m.clone(new)
             md.setdefault("deletionTimestamp", m.timestamp())
-            md.setdefault("deletionGracePeriodSeconds", 0)
+            if grace_period_seconds is not None:
+                md["deletionGracePeriodSeconds"] = grace_period_seconds
+            else:
+                spec_grace = (new.get("spec") or {}).get("terminationGracePeriodSeconds")
+                md.setdefault("deletionGracePeriodSeconds", int(spec_grace or 0))
             saved = self._commit_change(txn, events, resource, new, old)
         return m.clone(saved)
 

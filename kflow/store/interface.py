@@ -128,8 +128,13 @@ class Store(abc.ABC):
         propagation: DeletePropagation = DeletePropagation.BACKGROUND,
         uid: str | None = None,
         resource_version: str | None = None,
+        grace_period_seconds: int | None = None,
     ) -> Obj:
-        """Delete, or mark for deletion while finalizers remain; returns the object."""
+        """Delete, or mark for deletion while finalizers remain; returns the object.
+
+        A marked object gets `deletionTimestamp` and `deletionGracePeriodSeconds`: the
+        given grace, else its `spec.terminationGracePeriodSeconds`, else 0.
+        """
 
     @abc.abstractmethod
     def watch(
