@@ -1,0 +1,272 @@
+"""The composition root: store + runtime + controllers + server, as `kflow up` runs them.
+
+Everything lives under one data directory (`KFLOW_HOME`, default `~/.kflow`):
+
+    kflow.db        the SQLite store (objects, event log)
+    runtime/        pods: launch records, logs, emptyDirs, claims
+    kubeconfig      for kubectl and the Kubernetes clients
+    server.json     where the running server listens, for the kflow CLI and SDK
+    token           the bearer token that identifies the local admin (mode 0600)
+    kflow.log       the control plane's own log
+
+Starting again on the same directory picks up where the last run stopped: objects
+come back from the database and the runtime adopts pods that kept running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+import uvicorn
+import yaml
+
+from kflow import __version__
+from kflow.api import core  # noqa: F401  (registers the core kinds)
+from kflow.api.errors import AlreadyExists
+from kflow.api.kinds import registry
+from kflow.controllers.events import EventRecorder
+from kflow.controllers.garbage_collector import GarbageCollector
+from kflow.controllers.manager import Manager
+from kflow.controllers.namespaces import NamespaceController
+from kflow.controllers.pods import PodController
+from kflow.runtime.interface import Runtime
+from kflow.runtime.local import LocalRuntime
+from kflow.server.app import create_app
+from kflow.server.identity import Identity, TokenAuthenticator
+from kflow.store.interface import Store
+from kflow.store.sqlite import SQLiteStore
+
+log = logging.getLogger("kflow")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8372
+BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("KFLOW_HOME") or Path.home() / ".kflow").expanduser()
+
+
+@dataclasses.dataclass
+class Paths:
+    """Where each piece of state lives under the data directory."""
+
+    home: Path
+
+    @property
+    def database(self) -> Path:
+        return self.home / "kflow.db"
+
+    @property
+    def runtime(self) -> Path:
+        return self.home / "runtime"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.home / "kubeconfig"
+
+    @property
+    def server_info(self) -> Path:
+        return self.home / "server.json"
+
+    @property
+    def token(self) -> Path:
+        return self.home / "token"
+
+    @property
+    def lock(self) -> Path:
+        return self.home / "kflow.lock"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "kflow.log"
+
+
+def load_token(paths: Paths) -> str:
+    """The admin bearer token, created on first start and kept private."""
+    if paths.token.exists():
+        return paths.token.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    fd = os.open(paths.token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return token
+
+
+def kubeconfig_document(url: str, token: str | None, name: str = "kflow") -> dict[str, Any]:
+    """A kubeconfig that points kubectl and the Kubernetes clients at `url`."""
+    user: dict[str, Any] = {"token": token} if token else {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": url}}],
+        "users": [{"name": f"{name}-admin", "user": user}],
+        "contexts": [
+            {"name": name, "context": {"cluster": name, "user": f"{name}-admin", "namespace": "default"}}
+        ],
+        "current-context": name,
+        "preferences": {},
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def bootstrap(store: Store) -> None:
+    """The namespaces every Kubernetes cluster starts with."""
+    for name in BOOTSTRAP_NAMESPACES:
+        with contextlib.suppress(AlreadyExists):
+            store.create(
+                "namespaces",
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+                    "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"},
+                },
+            )
+
+
+class ControlPlane:
+    """Store, runtime, controllers and the HTTP app, started and stopped together."""
+
+    def __init__(
+        self,
+        home: Path,
+        *,
+        store: Store | None = None,
+        runtime: Runtime | None = None,
+        token: str | None = None,
+    ) -> None:
+        self.paths = Paths(home)
+        home.mkdir(parents=True, exist_ok=True)
+        self.store = store or SQLiteStore(self.paths.database)
+        self.runtime = runtime or LocalRuntime(self.paths.runtime)
+        self.token = token
+        self.recorder = EventRecorder(self.store)
+        self.manager = Manager(self.store)
+        self.manager.add(PodController(self.store, self.runtime, self.recorder))
+        self.manager.add(NamespaceController(self.store, registry))
+        self.manager.add(GarbageCollector(self.store, registry))
+        authenticator = TokenAuthenticator({token: ADMIN}) if token else None
+        self.app = create_app(store=self.store, runtime=self.runtime, authenticator=authenticator)
+
+    async def start(self) -> None:
+        bootstrap(self.store)
+        await self.manager.start()
+
+    async def stop(self) -> None:
+        await self.manager.stop()
+        self.store.close()
+
+
+class _Lock:
+    """One `kflow up` per data directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh: TextIO = open(path, "a+")  # noqa: SIM115  (held for the process lifetime)
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            raise SystemExit(
+                f"kflow is already running on {path.parent} (see {path.parent / 'server.json'}); "
+                "stop it first, or use another --home"
+            ) from None
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SystemExit(f"port {port} on {host} is already in use: choose another with --port") from None
+            raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _configure_logging(paths: Paths) -> None:
+    handler = logging.FileHandler(paths.log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING)
+    root.addHandler(console)
+
+
+def run(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    home: Path | None = None,
+    *,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
+    paths = Paths((home or default_home()).expanduser().resolve())
+    paths.home.mkdir(parents=True, exist_ok=True)
+    lock = _Lock(paths.lock)
+    _check_port(host, port)
+    _configure_logging(paths)
+    token = load_token(paths)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown_host}:{port}"
+    _write_private(paths.kubeconfig, yaml.safe_dump(kubeconfig_document(url, token), sort_keys=False))
+    plane = ControlPlane(paths.home, token=token)
+
+    async def main() -> None:
+        await plane.start()
+        config = uvicorn.Config(
+            plane.app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
+        )
+        server = uvicorn.Server(config)
+        info = {"url": url, "pid": os.getpid(), "token": token, "version": __version__}
+        _write_private(paths.server_info, orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())
+        echo(f"kflow {__version__} is up at {url}")
+        echo(f"  data:       {paths.home}")
+        echo(f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)")
+        echo("Press Ctrl-C to stop; running pods keep running and are adopted on the next start.")
+        try:
+            await server.serve()
+        finally:
+            await plane.stop()
+            with contextlib.suppress(FileNotFoundError):
+                paths.server_info.unlink()
+            running = [uid for uid in plane.runtime.known_pods() if _running(plane.runtime, uid)]
+            echo(
+                f"kflow stopped; {len(running)} pod(s) still running will be adopted by the next `kflow up`."
+                if running
+                else "kflow stopped."
+            )
+
+    try:
+        asyncio.run(main())
+    finally:
+        lock.fh.close()
+
+
+def _running(runtime: Runtime, uid: str) -> bool:
+    status = runtime.pod_status(uid)
+    return bool(status and status.get("phase") in ("Pending", "Running"))
