@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Iterable
 from kflow.api import meta as m
 from kflow.api.errors import Gone
 from kflow.controllers.workqueue import Clock, MonotonicClock, WorkQueue
-from kflow.store.interface import Store, WatchEvent
+from kflow.store.interface import Store, Watch, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,9 @@ class Manager:
         for controller, queue in self._controllers:
             await controller.start(queue)
             for spec in controller.watches():
-                self._spawn(self._watch_loop(controller, queue, spec))
+                # subscribe now, so nothing written after start() returns is missed
+                first = self.store.watch(spec.resource)
+                self._spawn(self._watch_loop(controller, queue, spec, first))
             for _ in range(controller.workers):
                 self._spawn(self._worker(controller, queue))
         self.started.set()
@@ -126,11 +128,15 @@ class Manager:
                 await task
         self._tasks.clear()
 
-    async def _watch_loop(self, controller: Controller, queue: WorkQueue, spec: WatchSpec) -> None:
+    async def _watch_loop(
+        self, controller: Controller, queue: WorkQueue, spec: WatchSpec, first: Watch
+    ) -> None:
         version: str | None = None
+        watch: Watch | None = first
         while True:
             try:
-                watch = self.store.watch(spec.resource, resource_version=version)
+                if watch is None:
+                    watch = self.store.watch(spec.resource, resource_version=version)
                 async for event in watch:
                     version = str(event.resource_version)
                     for key in spec.mapper(event):
@@ -144,6 +150,10 @@ class Manager:
                 log.exception("%s: watch on %s failed; re-listing", controller.name, spec.resource)
                 version = None
                 await asyncio.sleep(0.5)
+            finally:
+                if watch is not None:
+                    watch.close()
+                watch = None
 
     async def _worker(self, controller: Controller, queue: WorkQueue) -> None:
         while True:
