@@ -75,7 +75,12 @@ def main() -> None:
 
     os.makedirs(args.model_dir, exist_ok=True)
     np.savez(os.path.join(args.model_dir, "model.npz"), **params)
-    summary = {"accuracy": accuracy, "loss": loss, "epochs": args.epochs, "seconds": time.time() - started}
+    summary = {
+        "accuracy": accuracy,
+        "loss": loss,
+        "epochs": args.epochs,
+        "seconds": time.time() - started,
+    }
     with open(os.path.join(args.model_dir, "metrics.json"), "w") as fh:
         json.dump(summary, fh)
     print(f"saved model to {args.model_dir}/model.npz (accuracy={accuracy:.4f})", flush=True)
