@@ -7,7 +7,7 @@ with Client() as kf:
 """
 
 from kflow.sdk.applying import LAST_APPLIED, ApplyResult
-from kflow.sdk.client import Applied, Client, ObjectList, WatchEvent
+from kflow.sdk.client import Applied, Client, ObjectList, Propagation, WatchEvent
 from kflow.sdk.config import ServerInfo, ServerUnavailable, kflow_home, read_server_info
 from kflow.sdk.discovery import Resource
 from kflow.sdk.waiting import WaitTimeout, parse_condition, parse_duration
@@ -18,6 +18,7 @@ __all__ = [
     "ApplyResult",
     "Client",
     "ObjectList",
+    "Propagation",
     "Resource",
     "ServerInfo",
     "ServerUnavailable",

@@ -13,6 +13,7 @@ codes. The CLI is built on it; scripts and notebooks can use it directly::
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import math
 import os
@@ -76,13 +77,27 @@ class Applied:
         return f"{self.resource.display}/{(self.object.get('metadata') or {}).get('name', '')}"
 
 
+def _meta(obj: Obj) -> Obj:
+    """An object's metadata; for a one-row Table (a table watch), its row's."""
+    if obj.get("kind") == "Table":
+        rows = obj.get("rows") or [{}]
+        return ((rows[0].get("object") or {}).get("metadata")) or {}
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _key(obj: Obj) -> tuple[str, str]:
-    meta = obj.get("metadata") or {}
+    meta = _meta(obj)
     return (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
 def _rv(obj: Obj) -> str:
-    return str((obj.get("metadata") or {}).get("resourceVersion") or "")
+    return str(_meta(obj).get("resourceVersion") or "")
+
+
+def split_table(table: Obj) -> list[Obj]:
+    """A Table as one single-row Table per object, the shape a table watch streams."""
+    return [{**table, "rows": [row]} for row in table.get("rows") or []]
 
 
 class Client:
@@ -295,6 +310,33 @@ class Client:
         patched = self.patch(res, name, patch, namespace=ns)
         return Applied(ApplyResult.CONFIGURED, patched, res)
 
+    def events_for(self, obj: Obj) -> builtins.list[Obj]:
+        """The Events about an object (by its uid), oldest first."""
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid")
+        if not uid:
+            return []
+        listed = self.list(
+            "events",
+            namespace=meta.get("namespace") or self.namespace,
+            fields=f"involvedObject.uid={uid}",
+        )
+
+        def when(event: Obj) -> str:
+            return str(
+                event.get("lastTimestamp")
+                or event.get("eventTime")
+                or event.get("firstTimestamp")
+                or (event.get("metadata") or {}).get("creationTimestamp")
+                or ""
+            )
+
+        return sorted(listed.items, key=when)
+
+    def server_version(self) -> Obj:
+        """The server's `/version` document (`gitVersion`, `platform`, ...)."""
+        return self._json(self._send("GET", "/version"))
+
     # -- tables, logs -----------------------------------------------------------------
 
     def table(
@@ -355,11 +397,17 @@ class Client:
     # -- watching ---------------------------------------------------------------------
 
     def _watch_once(
-        self, res: Resource, ns: str | None, params: dict[str, Any], window: int
+        self, res: Resource, ns: str | None, params: dict[str, Any], window: int, as_table: bool
     ) -> Iterator[WatchEvent]:
         params = {**params, "watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": window}
+        headers = {"Accept": TABLE_ACCEPT} if as_table else None
+        if as_table:
+            params["includeObject"] = "Metadata"
         timeout = httpx.Timeout(self.timeout, read=window + 15)
-        with self._http.stream("GET", res.path(ns), params=params, timeout=timeout) as response:
+        path = res.path(ns)
+        with self._http.stream(
+            "GET", path, params=params, headers=headers, timeout=timeout
+        ) as response:
             if response.status_code >= 400:
                 response.read()
                 raise self._error(response)
@@ -380,12 +428,15 @@ class Client:
         fields: str | None = None,
         resource_version: str | None = None,
         timeout: float | None = None,
+        as_table: bool = False,
     ) -> Iterator[WatchEvent]:
         """Changes to matching objects as they happen, until `timeout` seconds pass.
 
         Without `resource_version` the current objects come first, as ADDED events.
         A watch that the server ends is renewed from the last version seen; one that
         fell too far behind (410 Gone) relists and reports the difference as events.
+        With `as_table` each event carries a one-row server-side Table instead of the
+        object (what `kubectl get -w` prints).
         """
         res = self.resource(kind)
         ns = None if all_namespaces else self._namespace(res, namespace)
@@ -405,7 +456,14 @@ class Client:
         known: dict[tuple[str, str], Obj] = {}
 
         def relist() -> tuple[str, list[WatchEvent]]:
-            listed = self.list(res, **list_args)
+            if as_table:
+                table = self.table(res, **list_args)
+                listed = ObjectList(
+                    split_table(table),
+                    str((table.get("metadata") or {}).get("resourceVersion") or ""),
+                )
+            else:
+                listed = self.list(res, **list_args)
             events: list[WatchEvent] = []
             fresh = {_key(o): o for o in listed.items}
             for key, obj in fresh.items():
@@ -431,7 +489,10 @@ class Client:
                     return
                 window = max(1, min(_WATCH_WINDOW, math.ceil(remaining)))
             try:
-                for event in self._watch_once(res, ns, {**params, "resourceVersion": rv}, window):
+                stream = self._watch_once(
+                    res, ns, {**params, "resourceVersion": rv}, window, as_table
+                )
+                for event in stream:
                     if event.type == "ERROR":
                         raise error_from_status(event.object, int(event.object.get("code") or 500))
                     if event.type == "BOOKMARK":
