@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import base64
+import builtins
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -197,8 +198,8 @@ class EngineWatch(Watch):
 
     async def _events(self) -> AsyncIterator[WatchEvent]:
         try:
-            for event in self._initial:
-                yield event
+            for replayed in self._initial:
+                yield replayed
             self._initial = []
             while not self._closed:
                 event = await self._sub.queue.get()
@@ -256,15 +257,23 @@ class EngineStore(Store):
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.hub = WatchHub()
+        # Commit and publish under one lock: a watch skips versions at or below the
+        # last it saw, so two writers publishing out of commit order would lose events.
+        self._write_lock = threading.RLock()
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[tuple[Txn, list[WatchEvent]]]:
         events: list[WatchEvent] = []
-        with self.backend.transaction() as txn:
-            yield txn, events
-            for event in events:
-                txn.log(event)
-        self.hub.publish(events)  # only after the commit succeeded
+        with self._write_lock:
+            with self.backend.transaction() as txn:
+                yield txn, events
+                for event in events:
+                    txn.log(event)
+            self._publish(events)  # only after the commit succeeded
+
+    def _publish(self, events: list[WatchEvent]) -> None:
+        """Hand committed events to this process's watches, in commit order."""
+        self.hub.publish(events)
 
     # -- reads -------------------------------------------------------------
 
@@ -308,7 +317,7 @@ class EngineStore(Store):
                 return ListResult(items, rv)
             cursor = (m.namespace_of(rows[-1]), m.name_of(rows[-1]))
 
-    def dependents(self, owner_uid: str) -> list[tuple[str, Obj]]:
+    def dependents(self, owner_uid: str) -> builtins.list[tuple[str, Obj]]:
         return self.backend.find_dependents(owner_uid)
 
     def resource_version(self) -> int:
@@ -373,7 +382,7 @@ class EngineStore(Store):
         return old
 
     def _commit_change(
-        self, txn: Txn, events: list[WatchEvent], resource: str, new: Obj, old: Obj
+        self, txn: Txn, events: builtins.list[WatchEvent], resource: str, new: Obj, old: Obj
     ) -> Obj:
         """Write `new` (or delete it, when its last finalizer went) unless nothing changed."""
         new_md = m.meta(new)
@@ -503,7 +512,7 @@ class EngineStore(Store):
         resource_version: str | None,
         labels: LabelSelector,
         fields: FieldSelector,
-    ) -> tuple[list[WatchEvent], int]:
+    ) -> tuple[builtins.list[WatchEvent], int]:
         if not resource_version or resource_version == "0":
             if resource is None:
                 return [], self.backend.current_resource_version()
