@@ -17,6 +17,7 @@ the real Kubernetes API would implement `Store` itself.
 from __future__ import annotations
 
 import abc
+import builtins
 import dataclasses
 import enum
 from collections.abc import AsyncIterator
@@ -153,7 +154,7 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def dependents(self, owner_uid: str) -> list[tuple[str, Obj]]:
+    def dependents(self, owner_uid: str) -> builtins.list[tuple[str, Obj]]:
         """(resource, object) for every object with an ownerReference to `owner_uid`."""
 
     @abc.abstractmethod
