@@ -88,20 +88,25 @@ def plan(mounts: list[dict[str, Any]], volume_dirs: dict[str, str]) -> list[Moun
     return sorted(out, key=lambda m: m[1].count("/"))
 
 
+def _make_parents(path: str) -> list[str]:
+    """Create the missing parents of `path`; return them, outermost first."""
+    missing = []
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        missing.append(parent)
+        parent = os.path.dirname(parent)
+    for d in reversed(missing):
+        os.mkdir(d)
+    return list(reversed(missing))
+
+
 def make_mount_points(mounts: list[Mount]) -> list[str]:
     """Create missing mount points on the host; return what was created (to clean up)."""
     created: list[str] = []
     for source, target, _ in mounts:
         if os.path.lexists(target):
             continue
-        missing = []
-        parent = os.path.dirname(target)
-        while not os.path.exists(parent):
-            missing.append(parent)
-            parent = os.path.dirname(parent)
-        for d in reversed(missing):
-            os.mkdir(d)
-            created.append(d)
+        created += _make_parents(target)
         if os.path.isdir(source):
             os.mkdir(target)
         else:
@@ -180,9 +185,8 @@ def link(mounts: list[Mount]) -> list[str]:
                 f"cannot mount at {target}: mount namespaces are unavailable and the "
                 "path exists on this machine; use a mountPath that does not exist"
             )
-        parent = os.path.dirname(target)
         try:
-            os.makedirs(parent, exist_ok=True)
+            made += _make_parents(target)
             os.symlink(source, target)
         except OSError as e:
             raise OSError(

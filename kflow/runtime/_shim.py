@@ -147,15 +147,14 @@ class Shim:
                 return self.failed_start(box, "RunContainerError", NO_COMMAND)
             try:
                 mounts = _mounts.plan(box.spec["mounts"], self.volume_dirs)
-                if mounts:
+                if mounts and self.mount_mode == "auto":
+                    available = _mounts.namespaces_available()
+                    self.mount_mode = "namespace" if available else "symlink"
+                if mounts and self.mount_mode == "symlink":
+                    self.created_paths += _mounts.link(mounts)
+                    mounts = []
+                elif mounts:
                     self.created_paths += _mounts.make_mount_points(mounts)
-                    if self.mount_mode == "auto":
-                        self.mount_mode = (
-                            "namespace" if _mounts.namespaces_available() else "symlink"
-                        )
-                    if self.mount_mode == "symlink":
-                        self.created_paths += _mounts.link(mounts)
-                        mounts = []
             except OSError as e:
                 return self.failed_start(box, "CreateContainerError", str(e))
             self.spawn(box, argv, mounts, log_fd)

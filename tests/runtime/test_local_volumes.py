@@ -1,0 +1,127 @@
+"""Volumes found at their mountPath, through private mount namespaces (or symlinks)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import stat
+import uuid
+
+import pytest
+
+from kflow.runtime.interface import Volume, VolumeMount, VolumeType
+
+from .helpers import container, phase, pod, py, read_logs, running, until
+
+
+def mount_path() -> str:
+    return f"/mnt/kflow-test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.parametrize("mode", ["namespace", "symlink"])
+def test_claim_is_shared_between_pods_and_host_path_untouched(tmp_path: pathlib.Path, mode: str) -> None:
+    where = mount_path()
+    claim = Volume("data", VolumeType.CLAIM, claim="shared")
+    mounts = [VolumeMount("data", where)]
+    writer = pod(py(f"open('{where}/x', 'w').write('from writer')", mounts=mounts), volumes=[claim], restart_policy="Never")
+    reader = pod(py(f"print(open('{where}/x').read())", mounts=mounts), volumes=[claim], restart_policy="Never")
+    data = tmp_path / "data"
+
+    async def main() -> None:
+        async with running(data, mount_mode=mode) as (rt, _):
+            rt.run_pod(writer)
+            await until(lambda: phase(rt, writer.uid) == "Succeeded")
+            rt.remove_pod(writer.uid)
+            rt.run_pod(reader)
+            await until(lambda: phase(rt, reader.uid) == "Succeeded")
+            assert await read_logs(rt, reader.uid) == b"from writer\n"
+            assert (data / "volumes" / "default" / "shared" / "x").read_text() == "from writer"
+            if mode == "namespace":  # the host only ever saw an empty mount point
+                assert os.listdir(where) == []
+            rt.remove_pod(reader.uid)
+            assert not os.path.lexists(where)  # the mount point kflow made is gone
+            assert (data / "volumes" / "default" / "shared" / "x").exists()  # the claim is kept
+
+    asyncio.run(main())
+
+
+def test_read_only_sub_path_files_and_empty_dir(tmp_path: pathlib.Path) -> None:
+    base = mount_path()
+    host = tmp_path / "host"
+    (host / "sub").mkdir(parents=True)
+    (host / "sub" / "hello").write_text("hi")
+    volumes = [
+        Volume("host", VolumeType.HOST_PATH, path=str(host)),
+        Volume("cfg", VolumeType.FILES, files={"app.yaml": b"a: 1", "nested/b.txt": b"b"}),
+        Volume("sec", VolumeType.FILES, files={"token": b"s3cret"}, secret=True),
+        Volume("scratch", VolumeType.EMPTY_DIR),
+    ]
+    mounts = [
+        VolumeMount("host", f"{base}/ro", read_only=True, sub_path="sub"),
+        VolumeMount("cfg", f"{base}/cfg"),
+        VolumeMount("sec", f"{base}/sec"),
+        VolumeMount("scratch", f"{base}/scratch"),
+    ]
+    code = f"""
+import os, stat
+print(open('{base}/ro/hello').read())
+try:
+    open('{base}/ro/new', 'w')
+except OSError as e:
+    print('ro', e.errno)
+print(open('{base}/cfg/app.yaml').read(), open('{base}/cfg/nested/b.txt').read())
+print(oct(stat.S_IMODE(os.stat('{base}/sec/token').st_mode)), oct(stat.S_IMODE(os.stat('{base}/cfg/app.yaml').st_mode)))
+open('{base}/scratch/tmp', 'w').write('t')
+"""
+    p = pod(py(code, mounts=mounts), volumes=volumes, restart_policy="Never")
+
+    async def main() -> None:
+        async with running(tmp_path / "data") as (rt, _):
+            rt.run_pod(p)
+            await until(lambda: phase(rt, p.uid) in ("Succeeded", "Failed"))
+            out = (await read_logs(rt, p.uid)).decode().splitlines()
+            assert phase(rt, p.uid) == "Succeeded", out
+            assert out == ["hi", "ro 30", "a: 1 b", "0o600 0o644"]  # 30: EROFS
+            scratch = tmp_path / "data" / "pods" / p.uid / "volumes" / "scratch"
+            assert (scratch / "tmp").read_text() == "t"
+            assert not (host / "sub" / "new").exists()
+            rt.remove_pod(p.uid)
+            assert not scratch.exists()
+            assert not os.path.lexists(base)
+
+    asyncio.run(main())
+
+
+def test_unknown_volume_fails_the_container_clearly(tmp_path: pathlib.Path) -> None:
+    p = pod(py("pass", mounts=[VolumeMount("nope", mount_path())]), restart_policy="Never")
+
+    async def main() -> None:
+        async with running(tmp_path) as (rt, _):
+            rt.run_pod(p)
+            await until(lambda: phase(rt, p.uid) == "Failed")
+            term = container(rt, p.uid)["state"]["terminated"]
+            assert term["reason"] == "CreateContainerError"
+            assert "'nope'" in term["message"]
+
+    asyncio.run(main())
+
+
+def test_symlink_fallback_refuses_an_existing_path(tmp_path: pathlib.Path) -> None:
+    taken = tmp_path / "exists"
+    taken.mkdir()
+    p = pod(
+        py("pass", mounts=[VolumeMount("v", str(taken))]),
+        volumes=[Volume("v", VolumeType.EMPTY_DIR)],
+        restart_policy="Never",
+    )
+
+    async def main() -> None:
+        async with running(tmp_path / "data", mount_mode="symlink") as (rt, _):
+            rt.run_pod(p)
+            await until(lambda: phase(rt, p.uid) == "Failed")
+            term = container(rt, p.uid)["state"]["terminated"]
+            assert "mount namespaces are unavailable" in term["message"]
+            assert stat.S_ISDIR(os.lstat(taken).st_mode)
+
+    asyncio.run(main())
