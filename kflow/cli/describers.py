@@ -122,7 +122,7 @@ def _pod(lines: list[str], pod: Obj) -> None:
             rows.append(("State", _container_state(st.get("state"))))
             if st.get("lastState"):
                 rows.append(("Last State", _container_state(st.get("lastState"))))
-            rows.append(("Ready", [_scalar(bool(st.get("ready")))]))
+            rows.append(("Ready", [str(bool(st.get("ready")))]))
             rows.append(("Restart Count", [str(st.get("restartCount", 0))]))
             env = [f"{e.get('name')}:  {_env_value(e)}" for e in c.get("env") or []]
             rows.append(("Environment", env or ["<none>"]))

@@ -54,10 +54,11 @@ class TablePrinter:
         return [(i, c) for i, c in enumerate(defs) if self.wide or not c.get("priority")]
 
     def _name_index(self, table: Obj) -> int:
-        for i, c in enumerate(table.get("columnDefinitions") or []):
+        columns = self._columns(table)
+        for i, c in columns:
             if c.get("format") == "name" or str(c.get("name", "")).lower() == "name":
                 return i
-        return 0
+        return columns[0][0] if columns else 0
 
     def rows(self, table: Obj) -> list[list[str]]:
         columns = self._columns(table)

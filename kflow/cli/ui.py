@@ -88,11 +88,13 @@ def waiting(message: str) -> Iterator[None]:
 def client(ctx: typer.Context, namespace: str | None = None) -> Client:
     """A client for the server the global options (or the environment) name."""
     options: dict[str, Any] = ctx.find_root().obj or {}
-    return Client(
+    made = Client(
         url=options.get("server"),
         token=options.get("token"),
         namespace=namespace or "default",
     )
+    ctx.call_on_close(made.close)
+    return made
 
 
 def split_ref(text: str) -> tuple[str, str]:

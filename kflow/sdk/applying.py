@@ -19,6 +19,7 @@ from typing import Any
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 Obj = dict[str, Any]
+_MISSING = object()
 
 
 class ApplyResult(str, enum.Enum):
@@ -69,16 +70,43 @@ def _deletions(original: Obj, modified: Obj, current: Obj) -> Obj:
     return patch
 
 
-def _changes(current: Obj, modified: Obj) -> Obj:
+def _covers(live: Any, config: Any) -> bool:
+    """True when `live` holds everything `config` says, plus perhaps server defaults."""
+    if isinstance(config, dict):
+        return isinstance(live, dict) and all(
+            k in live and _covers(live[k], v) for k, v in config.items()
+        )
+    if isinstance(config, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(config)
+            and all(_covers(a, b) for a, b in zip(live, config, strict=True))
+        )
+    return bool(live == config)
+
+
+def _changes(current: Obj, modified: Obj, original: Obj | None) -> Obj:
     patch: Obj = {}
     for key, value in modified.items():
+        before = original.get(key, _MISSING) if original is not None else _MISSING
         if key not in current:
             patch[key] = copy.deepcopy(value)
         elif isinstance(value, dict) and isinstance(current[key], dict):
-            sub = _changes(current[key], value)
+            sub = _changes(current[key], value, before if isinstance(before, dict) else None)
             if sub:
                 patch[key] = sub
-        elif current[key] != value:
+        elif current[key] == value:
+            continue
+        elif (
+            isinstance(value, list)
+            and _covers(current[key], value)
+            and (original is None or before == value)
+        ):
+            # a list the user did not change, which the server only filled in with
+            # defaults (a container's imagePullPolicy, ...): sending it back would
+            # strip those defaults and report "configured" on every apply
+            continue
+        else:
             patch[key] = copy.deepcopy(value)
     return patch
 
@@ -96,7 +124,8 @@ def _merge(base: Obj, extra: Obj) -> Obj:
 def three_way_patch(original: Obj | None, modified: Obj, current: Obj) -> Obj:
     """The JSON merge patch that takes `current` to `modified`, deleting what the user removed.
 
-    Lists are replaced whole, as JSON merge patch defines.
+    Lists are replaced whole, as JSON merge patch defines; a list the configuration
+    did not change is left alone while the live one only adds server defaults to it.
     """
     deletions = _deletions(original or {}, modified, current)
-    return _merge(deletions, _changes(current, modified))
+    return _merge(deletions, _changes(current, modified, original))
