@@ -237,4 +237,3 @@ def _server_side_apply(original: Obj, applied: Obj, info: KindInfo) -> Obj:
         raise BadRequest(f"the applied configuration is a {applied.get('kind')}, not a {info.kind}")
     merged: Obj = merge_patch(original, applied)
     return merged
-
