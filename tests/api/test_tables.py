@@ -215,6 +215,10 @@ def terminated(code: int, reason: str = "", **extra: Any) -> dict[str, Any]:
 def test_pod_status_like_kubectl(obj: dict[str, Any], status: str, ready: str) -> None:
     (row,) = rows("pods", [obj])
     assert (row["STATUS"], row["READY"]) == (status, ready)
+
+
+def test_pod_age() -> None:
+    (row,) = rows("pods", [pod({"phase": "Pending"})])
     assert row["AGE"] in ("65s", "66s")
 
 
