@@ -48,7 +48,7 @@ def _scalar(value: Any) -> str:
 def _nested(lines: list[str], value: Any, indent: int) -> None:
     pad = "  " * indent
     if isinstance(value, dict):
-        width = max((len(_words(k)) for k in value), default=0) + 2
+        width = max((len(_words(k)) for k in value), default=0) + 3
         for key, child in value.items():
             label = f"{_words(key)}:"
             if isinstance(child, dict | list) and child:
