@@ -31,12 +31,21 @@ async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str =
 
 def py(code: str, name: str = "main", **kw: Any) -> Container:
     """A container running `python -c code`."""
-    return Container(name=name, image="python:3.11", command=[PY, "-c", code], args=[], env=kw.pop("env", {}), **kw)
+    return Container(
+        name=name,
+        image="python:3.11",
+        command=[PY, "-c", code],
+        args=[],
+        env=kw.pop("env", {}),
+        **kw,
+    )
 
 
 def pod(*containers: Container, uid: str | None = None, **kw: Any) -> PodLaunch:
     uid = uid or uuid.uuid4().hex[:12]
-    return PodLaunch(uid=uid, namespace="default", name=f"pod-{uid[:6]}", containers=list(containers), **kw)
+    return PodLaunch(
+        uid=uid, namespace="default", name=f"pod-{uid[:6]}", containers=list(containers), **kw
+    )
 
 
 class Recorder:
@@ -51,7 +60,9 @@ class Recorder:
 
 
 @contextlib.asynccontextmanager
-async def running(data_dir: pathlib.Path, **kw: Any) -> AsyncIterator[tuple[LocalRuntime, Recorder]]:
+async def running(
+    data_dir: pathlib.Path, **kw: Any
+) -> AsyncIterator[tuple[LocalRuntime, Recorder]]:
     """A started LocalRuntime whose pods are all stopped and removed afterwards."""
     kw.setdefault("backoff_base", 0.05)
     rt = LocalRuntime(data_dir, **kw)
@@ -62,6 +73,7 @@ async def running(data_dir: pathlib.Path, **kw: Any) -> AsyncIterator[tuple[Loca
     finally:
         for uid in rt.known_pods():
             await rt.stop_pod(uid, 0)
+            rt.remove_pod(uid)  # also removes mount points the pods made
         await rt.close()
 
 

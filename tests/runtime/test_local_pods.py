@@ -51,7 +51,9 @@ def test_command_args_env_and_working_dir(tmp_path: pathlib.Path) -> None:
             assert st["podIP"] == "127.0.0.1" and st["hostIP"]
             conds = {c["type"]: c for c in st["conditions"]}
             assert set(conds) == {"PodScheduled", "Initialized", "ContainersReady", "Ready"}
-            assert conds["Ready"]["status"] == "False" and conds["Ready"]["reason"] == "PodCompleted"
+            assert (
+                conds["Ready"]["status"] == "False" and conds["Ready"]["reason"] == "PodCompleted"
+            )
             assert all(RFC3339.match(c["lastTransitionTime"]) for c in conds.values())
             await until(lambda: "Started" in rec.reasons(p.uid))
             pulled = [e for e in rec.events if e.reason == "Pulled"]
@@ -84,7 +86,10 @@ def test_args_alone_run_and_no_command_fails(tmp_path: pathlib.Path) -> None:
             term = container(rt, b.uid)["state"]["terminated"]
             assert phase(rt, b.uid) == "Failed"
             assert term["reason"] == "RunContainerError"
-            assert term["message"] == "no command: the image is recorded, not pulled, so a command is required"
+            assert (
+                term["message"]
+                == "no command: the image is recorded, not pulled, so a command is required"
+            )
             term = container(rt, c.uid)["state"]["terminated"]
             assert term["reason"] == "StartError" and "kflow-no-such-binary" in term["message"]
             assert "Failed" in rec.reasons(b.uid)
@@ -124,7 +129,11 @@ def test_init_containers_run_first_and_pod_waits_pending(tmp_path: pathlib.Path)
 
 
 def test_failed_init_container_fails_the_pod_with_never(tmp_path: pathlib.Path) -> None:
-    p = pod(py("print('never')"), init_containers=[py("raise SystemExit(3)", name="init")], restart_policy="Never")
+    p = pod(
+        py("print('never')"),
+        init_containers=[py("raise SystemExit(3)", name="init")],
+        restart_policy="Never",
+    )
 
     async def main() -> None:
         async with running(tmp_path) as (rt, _):
@@ -185,9 +194,7 @@ def test_always_crash_loops_and_never_succeeds_fails(tmp_path: pathlib.Path) -> 
 
 def test_stop_sends_sigterm_then_sigkill_and_keeps_logs(tmp_path: pathlib.Path) -> None:
     polite = pod(py("import time; print('up', flush=True); time.sleep(60)"))
-    stubborn_code = (
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
-    )
+    stubborn_code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)"
     stubborn = pod(py(stubborn_code))
 
     async def main() -> None:
@@ -204,7 +211,10 @@ def test_stop_sends_sigterm_then_sigkill_and_keeps_logs(tmp_path: pathlib.Path) 
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
             await rt.stop_pod(stubborn.uid, 0.3)
-            assert container(rt, stubborn.uid)["state"]["terminated"]["exitCode"] == 128 + signal.SIGKILL
+            assert (
+                container(rt, stubborn.uid)["state"]["terminated"]["exitCode"]
+                == 128 + signal.SIGKILL
+            )
             assert "Killing" in rec.reasons(stubborn.uid)
             assert await read_logs(rt, stubborn.uid) == b"up\n"
 

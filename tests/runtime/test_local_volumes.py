@@ -20,12 +20,22 @@ def mount_path() -> str:
 
 
 @pytest.mark.parametrize("mode", ["namespace", "symlink"])
-def test_claim_is_shared_between_pods_and_host_path_untouched(tmp_path: pathlib.Path, mode: str) -> None:
+def test_claim_is_shared_between_pods_and_host_path_untouched(
+    tmp_path: pathlib.Path, mode: str
+) -> None:
     where = mount_path()
     claim = Volume("data", VolumeType.CLAIM, claim="shared")
     mounts = [VolumeMount("data", where)]
-    writer = pod(py(f"open('{where}/x', 'w').write('from writer')", mounts=mounts), volumes=[claim], restart_policy="Never")
-    reader = pod(py(f"print(open('{where}/x').read())", mounts=mounts), volumes=[claim], restart_policy="Never")
+    writer = pod(
+        py(f"open('{where}/x', 'w').write('from writer')", mounts=mounts),
+        volumes=[claim],
+        restart_policy="Never",
+    )
+    reader = pod(
+        py(f"print(open('{where}/x').read())", mounts=mounts),
+        volumes=[claim],
+        restart_policy="Never",
+    )
     data = tmp_path / "data"
 
     async def main() -> None:
