@@ -21,11 +21,15 @@ WAL lets them run while a write is in progress.
 Several processes may open the same file (SQLite serialises their writes with its
 file lock, and `busy_timeout` makes a writer wait its turn). A watch replays from
 the shared log, so it sees everything written before it started; to also see other
-processes' *live* writes, call `SQLiteStore.start_follower()` (or drive
+processes' *live* writes promptly, call `SQLiteStore.start_follower()` (or drive
 `poll_external()` yourself): it publishes events from the log that this process
-has not published yet, in resourceVersion order. Local commits and polls both go
-through one watermark under the engine's write lock, so each watch receives one
-gap-free, ordered stream whoever wrote.
+has not published yet, in resourceVersion order. Local commits and polls advance
+one watermark under the engine's write lock, and a local commit that finds versions
+below its own unpublished (another process wrote them) publishes those first, so
+each watch receives one gap-free, ordered stream whoever wrote. Without the
+follower, other processes' events still arrive, but only with this process's next
+write. If the gap was already compacted away, open watches are ended, as a 410
+would end them, and clients re-list.
 
 A PostgreSQL adapter keeps this `Backend` contract and replaces polling with
 LISTEN/NOTIFY. Writers serialise on the counter row (`UPDATE meta SET value =
@@ -377,14 +381,13 @@ class SQLiteStore(EngineStore):
     ) -> None:
         super().__init__(SQLiteBackend(path, history=history, synchronous=synchronous))
         self._published = self.backend.current_resource_version()  # newest rv handed to the hub
-        self._following = False  # once set, local commits also publish others' events first
         self._follower: threading.Thread | None = None
         self._stop_following = threading.Event()
 
     def _publish(self, events: list[WatchEvent]) -> None:
         if not events:
             return
-        if self._following and events[0].resource_version > self._published + 1:
+        if events[0].resource_version > self._published + 1:
             # another process committed since our last publish: hand out its events
             # first, so watches get one ordered stream and drop nothing as "already seen"
             try:
@@ -397,13 +400,11 @@ class SQLiteStore(EngineStore):
     def poll_external(self) -> int:
         """Publish events other processes committed that this one hasn't; returns how many.
 
-        One step of the follower, safe to call from any thread. After the first call,
-        local writes also publish other processes' events that precede them.
+        One step of the follower, safe to call from any thread.
         """
         if self.backend.current_resource_version() <= self._published:
             return 0
         with self._write_lock:
-            self._following = True
             try:
                 events = self.backend.events_after(self._published, None)
             except Gone:
@@ -419,8 +420,6 @@ class SQLiteStore(EngineStore):
         """Poll the shared log every `interval` seconds in a daemon thread."""
         if self._follower is not None:
             return
-        with self._write_lock:
-            self._following = True
         self._stop_following.clear()
         self._follower = threading.Thread(
             target=self._follow, args=(interval,), name=f"kflow-sqlite-follower:{self.backend.path}"

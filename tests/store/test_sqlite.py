@@ -24,7 +24,8 @@ from .conformance import CM, StoreConformance, cm, rv, take
 REPO = Path(__file__).resolve().parents[2]
 
 # A writer in another process: creates, updates and deletes in a loop, printing a
-# line after each commit so the parent knows how far it got.
+# line after each step so the parent knows how far it got. With count 0 it takes one
+# step per line read from stdin, so a test can interleave its writes with ours.
 WRITER = textwrap.dedent(
     """
     import sys
@@ -33,7 +34,7 @@ WRITER = textwrap.dedent(
     store = SQLiteStore(sys.argv[1], history=int(sys.argv[3]))
     prefix, count = sys.argv[2], int(sys.argv[4])
     i = 0
-    while count < 0 or i < count:
+    while count < 0 or i < count or (count == 0 and sys.stdin.readline()):
         name = f"{prefix}{i}"
         store.create("configmaps", {"metadata": {"name": name, "namespace": "default"}})
         if i % 3 == 1:
@@ -52,6 +53,7 @@ def writer(
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", WRITER, str(path), prefix, str(history), str(count)],
+        stdin=subprocess.PIPE if count == 0 else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,
@@ -185,7 +187,7 @@ def test_follower_streams_other_processes_writes_in_order(tmp_path: Path) -> Non
     path = tmp_path / "s.db"
     store = open_store(path)
     store.start_follower(interval=0.005)
-    rounds = 300
+    rounds = 200
     start = store.resource_version()
 
     async def run() -> list[WatchEvent]:
@@ -212,13 +214,48 @@ def test_follower_streams_other_processes_writes_in_order(tmp_path: Path) -> Non
         store.close()
     versions = [e.resource_version for e in events]
     assert versions == list(range(start + 1, start + 1 + len(events)))
-    names = [e.object["metadata"]["name"] for e in events]
-    assert {f"local-{i}" for i in range(rounds)} <= set(names)
-    assert {f"remote-{i}" for i in range(rounds)} <= set(names)
-    # the writers really interleaved, so local commits had others' events to publish first
-    origins = [n.split("-")[0] for n in names]
-    switches = sum(a != b for a, b in itertools.pairwise(origins))
-    assert switches >= 2
+    names = {e.object["metadata"]["name"] for e in events}
+    assert {f"local-{i}" for i in range(rounds)} <= names
+    assert {f"remote-{i}" for i in range(rounds)} <= names
+
+
+@pytest.mark.slow
+def test_local_writes_publish_other_processes_events_first(tmp_path: Path) -> None:
+    """Without the follower, a local commit publishes the foreign versions below it."""
+    path = tmp_path / "s.db"
+    store = open_store(path)
+    rounds = 20
+    start = store.resource_version()
+
+    async def run() -> list[WatchEvent]:
+        w = store.watch(CM, resource_version=str(start))
+        it = aiter(w)
+        proc = writer(path, "remote-", count=0)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            for i in range(rounds):  # lockstep: one step there, then one here
+                proc.stdin.write("step\n")
+                proc.stdin.flush()
+                assert proc.stdout.readline()
+                store.create(CM, cm(f"local-{i}"))
+            proc.stdin.close()
+            assert proc.wait() == 0
+            proc.stdout.close()
+            return await take(it, store.resource_version() - start)
+        finally:
+            w.close()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    try:
+        events = asyncio.run(run())
+    finally:
+        store.close()
+    assert [e.resource_version for e in events] == list(range(start + 1, start + 1 + len(events)))
+    origins = [e.object["metadata"]["name"].split("-")[0] for e in events]
+    assert origins.count("local") == rounds
+    assert sum(a != b for a, b in itertools.pairwise(origins)) >= 2 * rounds - 1
 
 
 def test_poll_external_publishes_once(tmp_path: Path) -> None:
