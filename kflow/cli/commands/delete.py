@@ -59,7 +59,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         args: Annotated[
             list[str] | None,
-            typer.Argument(help="KIND NAME... or KIND/NAME....", show_default=False),
+            typer.Argument(
+                metavar="TARGET", help="KIND NAME... or KIND/NAME....", show_default=False
+            ),
         ] = None,
         filename: Annotated[
             list[str] | None,

@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
     @ui.handles_errors
     def describe(
         ctx: typer.Context,
-        args: Annotated[list[str], typer.Argument(help="KIND NAME... or KIND/NAME....")],
+        args: Annotated[
+            list[str], typer.Argument(metavar="TARGET", help="KIND NAME... or KIND/NAME....")
+        ],
         namespace: ui.NamespaceOption = None,
     ) -> None:
         client = ui.client(ctx, namespace)

@@ -185,10 +185,16 @@ def register(app: typer.Typer) -> None:
     def get(
         ctx: typer.Context,
         kind: Annotated[
-            str, typer.Argument(help="Kind to list (pods, po, tfjobs, ...) or KIND/NAME.")
+            str,
+            typer.Argument(
+                metavar="KIND", help="Kind to list (pods, po, tfjobs, ...) or KIND/NAME."
+            ),
         ],
         names: Annotated[
-            list[str] | None, typer.Argument(help="Names of the objects to show.")
+            list[str] | None,
+            typer.Argument(
+                metavar="NAME", help="Names of the objects to show.", show_default=False
+            ),
         ] = None,
         namespace: ui.NamespaceOption = None,
         all_namespaces: Annotated[

@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     @ui.handles_errors
     def logs(
         ctx: typer.Context,
-        pod: Annotated[str, typer.Argument(help="The pod: NAME or pod/NAME.")],
+        pod: Annotated[str, typer.Argument(metavar="POD", help="The pod: NAME or pod/NAME.")],
         container: Annotated[
             str | None,
             typer.Option(

@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
     @ui.handles_errors
     def wait(
         ctx: typer.Context,
-        args: Annotated[list[str], typer.Argument(help="KIND/NAME... or KIND NAME....")],
+        args: Annotated[
+            list[str], typer.Argument(metavar="TARGET", help="KIND/NAME... or KIND NAME....")
+        ],
         for_: Annotated[
             str,
             typer.Option(
