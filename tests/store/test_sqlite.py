@@ -132,7 +132,7 @@ def test_history_bound_compacts_automatically(tmp_path: Path) -> None:
             store.create(CM, cm(f"c{i}"))
         newest = store.resource_version()
         assert store.backend.event_floor() == newest - 5
-        assert [e.resource_version for e in store.backend.events_after(0 + newest - 5, None)] == [
+        assert [e.resource_version for e in store.backend.events_after(newest - 5, None)] == [
             newest - 4,
             newest - 3,
             newest - 2,
