@@ -412,6 +412,8 @@ def _receive() -> str:
 def main() -> None:
     os.chdir("/")
     if sys.argv[1:] == ["--spare"]:
+        if os.fork() > 0:  # detach: not kflow's child, so kflow never has to reap us
+            os._exit(0)
         pod_dir = _receive()
     else:  # started directly, with the locked lock on fd 3
         pod_dir = sys.argv[1]

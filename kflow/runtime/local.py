@@ -67,7 +67,6 @@ class _Pod:
     record: dict[str, Any] | None = None  # status.json, None until the shim writes it
     loaded: tuple[int, int] = (0, 0)  # (mtime_ns, size) of the status.json in `record`
     notified: tuple[int, int] = (0, 0)  # the same, as last reported through on_change
-    shim_pid: int = 0  # set when this runtime handed the pod to a shim
     respawned: bool = False  # a shim that died before writing anything is retried once
 
     @property
@@ -152,7 +151,8 @@ class LocalRuntime(Runtime):
         self._ledger = _capacity.Ledger(capacity or _capacity.detect())
         self._ports = _ports.Ports()
         self._pods: dict[str, _Pod] = {}
-        self._children: set[int] = set()  # shims we spawned and must reap
+        self._children: set[int] = set()  # spawned spares; they detach at once, we reap them
+        self._fifo_rest = b""  # an unfinished line read from the FIFO
         self._spare: tuple[int, int] | None = None  # (pid, socket fd) of the waiting shim
         self._on_change: PodChanged = lambda uid: None
         self._on_event: EventSink = lambda event: None
@@ -202,7 +202,11 @@ class LocalRuntime(Runtime):
         if self._spare is not None:
             os.close(self._spare[1])  # the spare reads EOF and exits
             self._spare = None
-        self._reap()
+        for _ in range(200):  # spares detach within milliseconds of starting
+            self._reap()
+            if not self._children:
+                break
+            await asyncio.sleep(0.01)
 
     # -- admission -----------------------------------------------------------------
     def capacity(self) -> Capacity:
@@ -284,14 +288,13 @@ class LocalRuntime(Runtime):
             if self._spare is None:
                 self._make_spare()
             assert self._spare is not None
-            pid, fd = self._spare
+            _, fd = self._spare
             self._spare = None
             sock = socket.socket(fileno=fd)
             try:
                 socket.send_fds(sock, [pod.dir.encode()], [lock])
             finally:
                 sock.close()
-            pod.shim_pid = pid
         finally:
             os.close(lock)
         if self._loop is not None:  # within the loop: the next spare starts while this pod does
@@ -341,6 +344,7 @@ class LocalRuntime(Runtime):
             data = os.read(self._fifo_fds[0], 65536)
         except BlockingIOError:
             return
+        data, _, self._fifo_rest = (self._fifo_rest + data).rpartition(b"\n")
         for uid in dict.fromkeys(data.decode(errors="replace").split()):
             pod = self._pods.get(uid)
             if pod is not None:

@@ -12,6 +12,7 @@ import pytest
 
 from kflow.api.errors import NotFound
 from kflow.runtime.interface import Container
+from kflow.runtime.local import LocalRuntime
 
 from .helpers import PY, container, phase, pod, py, read_logs, running, until
 
@@ -221,10 +222,7 @@ def test_stop_sends_sigterm_then_sigkill_and_keeps_logs(tmp_path: pathlib.Path) 
     asyncio.run(main())
 
 
-def _sync_log(rt: object, uid: str) -> bytes:
-    from kflow.runtime.local import LocalRuntime
-
-    assert isinstance(rt, LocalRuntime)
+def _sync_log(rt: LocalRuntime, uid: str) -> bytes:
     path = pathlib.Path(rt._pods[uid].dir) / "logs" / "main" / "0.log"
     return path.read_bytes() if path.exists() else b""
 
@@ -258,5 +256,37 @@ def test_logs_tail_and_follow(tmp_path: pathlib.Path) -> None:
             gate.touch()
             await asyncio.wait_for(task, 10)
             assert b"".join(chunks) == b"line 4\nlast\n"
+
+    asyncio.run(main())
+
+
+def test_backoff_doubles_and_is_forgiven_after_running_long_enough(tmp_path: pathlib.Path) -> None:
+    quick = pod(py("raise SystemExit(1)"), restart_policy="Always")
+    slow = pod(py("import time; time.sleep(0.3); raise SystemExit(1)"), restart_policy="Always")
+
+    def delay(rt: LocalRuntime, uid: str) -> str:
+        """The delay in a CrashLoopBackOff message ("back-off 0.1s restarting ...")."""
+        message = container(rt, uid)["state"].get("waiting", {}).get("message", "")
+        return str(message).split(" ")[1] if message else ""
+
+    async def main() -> None:
+        async with running(tmp_path, backoff_base=0.05, backoff_cap=0.2, backoff_reset=0.25) as (
+            rt,
+            _,
+        ):
+            rt.run_pod(quick)
+            rt.run_pod(slow)
+            seen: set[str] = set()
+            await until(lambda: seen.add(delay(rt, quick.uid)) or {"0.05s", "0.1s", "0.2s"} <= seen)
+            assert "0.4s" not in seen  # capped
+            await until(lambda: container(rt, slow.uid)["restartCount"] >= 2)
+            slow_seen: set[str] = set()
+            await until(
+                lambda: (
+                    slow_seen.add(delay(rt, slow.uid))
+                    or container(rt, slow.uid)["restartCount"] >= 3
+                )
+            )
+            assert slow_seen - {""} == {"0.05s"}  # each run lasted past backoff_reset
 
     asyncio.run(main())
