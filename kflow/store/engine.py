@@ -169,6 +169,10 @@ def _as_seen(
         return WatchEvent(EventType.DELETED, event.resource, event.object, event.resource_version)
     if event.type is EventType.MODIFIED and now and event.previous is not None and not before:
         return WatchEvent(EventType.ADDED, event.resource, event.object, event.resource_version)
+    if event.type is EventType.DELETED and before:
+        # as in Kubernetes, a deletion is judged by the object before it: the update
+        # that drops the last finalizer may change labels too
+        return event
     return event if now else None
 
 

@@ -619,6 +619,26 @@ class StoreConformance:
             (EventType.ADDED, "d"),
         ]
 
+    def test_label_watch_sees_delete_that_also_changes_labels(self, store: Store) -> None:
+        """Removing the last finalizer and the matching label in one update is a DELETED."""
+        store.create(CM, cm("a", labels={"app": "web"}, metadata={"finalizers": ["f"]}))
+        marked = store.delete(CM, "default", "a")
+
+        async def run() -> list[WatchEvent]:
+            w = store.watch(
+                CM, labels=parse_label_selector("app=web"), resource_version=str(rv(marked))
+            )
+            it = aiter(w)
+            try:
+                md = {**marked["metadata"], "finalizers": [], "labels": {"app": "db"}}
+                store.update(CM, {**marked, "metadata": md})
+                return await take(it, 1)
+            finally:
+                w.close()
+
+        (event,) = asyncio.run(run())
+        assert (event.type, event.object["metadata"]["name"]) == (EventType.DELETED, "a")
+
     def test_field_watch_sees_phase_changes(self, store: Store) -> None:
         p = store.create(PODS, pod("p", phase="Pending"))
 
