@@ -7,6 +7,7 @@ Everything lives under one data directory (`KFLOW_HOME`, default `~/.kflow`):
     kubeconfig      for kubectl and the Kubernetes clients
     server.json     where the running server listens, for the kflow CLI and SDK
     token           the bearer token that identifies the local admin (mode 0600)
+    pki/            the private CA and the server's TLS certificate (see certs.py)
     kflow.log       the control plane's own log
 
 Starting again on the same directory picks up where the last run stopped: objects
@@ -16,6 +17,7 @@ come back from the database and the runtime adopts pods that kept running.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import errno
@@ -37,6 +39,7 @@ from kflow import __version__
 from kflow.api import core  # noqa: F401  (registers the core kinds)
 from kflow.api.errors import AlreadyExists
 from kflow.api.kinds import registry
+from kflow.certs import ensure_certificates
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.garbage_collector import GarbageCollector
 from kflow.controllers.manager import Manager
@@ -92,6 +95,10 @@ class Paths:
         return self.home / "kflow.lock"
 
     @property
+    def pki(self) -> Path:
+        return self.home / "pki"
+
+    @property
     def log(self) -> Path:
         return self.home / "kflow.log"
 
@@ -107,16 +114,24 @@ def load_token(paths: Paths) -> str:
     return token
 
 
-def kubeconfig_document(url: str, token: str | None, name: str = "kflow") -> dict[str, Any]:
+def kubeconfig_document(
+    url: str, token: str | None, ca_pem: bytes | None = None, name: str = "kflow"
+) -> dict[str, Any]:
     """A kubeconfig that points kubectl and the Kubernetes clients at `url`."""
     user: dict[str, Any] = {"token": token} if token else {}
+    cluster: dict[str, Any] = {"server": url}
+    if ca_pem:
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": url}}],
+        "clusters": [{"name": name, "cluster": cluster}],
         "users": [{"name": f"{name}-admin", "user": user}],
         "contexts": [
-            {"name": name, "context": {"cluster": name, "user": f"{name}-admin", "namespace": "default"}}
+            {
+                "name": name,
+                "context": {"cluster": name, "user": f"{name}-admin", "namespace": "default"},
+            }
         ],
         "current-context": name,
         "preferences": {},
@@ -202,7 +217,9 @@ def _check_port(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise SystemExit(f"port {port} on {host} is already in use: choose another with --port") from None
+                raise SystemExit(
+                    f"port {port} on {host} is already in use: choose another with --port"
+                ) from None
             raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
@@ -231,22 +248,39 @@ def run(
     _check_port(host, port)
     _configure_logging(paths)
     token = load_token(paths)
+    ca, cert, key = ensure_certificates(paths.pki, host)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{shown_host}:{port}"
-    _write_private(paths.kubeconfig, yaml.safe_dump(kubeconfig_document(url, token), sort_keys=False))
+    url = f"https://{shown_host}:{port}"
+    document = kubeconfig_document(url, token, ca.read_bytes())
+    _write_private(paths.kubeconfig, yaml.safe_dump(document, sort_keys=False))
     plane = ControlPlane(paths.home, token=token)
 
     async def main() -> None:
         await plane.start()
         config = uvicorn.Config(
-            plane.app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
+            plane.app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
         )
         server = uvicorn.Server(config)
-        info = {"url": url, "pid": os.getpid(), "token": token, "version": __version__}
+        info = {
+            "url": url,
+            "pid": os.getpid(),
+            "token": token,
+            "ca": str(ca),
+            "version": __version__,
+        }
         _write_private(paths.server_info, orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())
         echo(f"kflow {__version__} is up at {url}")
         echo(f"  data:       {paths.home}")
-        echo(f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)")
+        echo(
+            f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)"
+        )
         echo("Press Ctrl-C to stop; running pods keep running and are adopted on the next start.")
         try:
             await server.serve()

@@ -238,12 +238,14 @@ class PodController(Controller):
         return Result(requeue_after=retry)
 
     def _add_finalizer(self, pod: dict[str, Any]) -> dict[str, Any]:
+        """Hold the pod until its processes are gone, and bind it to this node."""
         for _ in range(5):
             finalizers = list(m.meta(pod).get("finalizers") or [])
             if FINALIZER in finalizers:
                 return pod
             updated = m.clone(pod)
             m.meta(updated)["finalizers"] = [*finalizers, FINALIZER]
+            updated.setdefault("spec", {}).setdefault("nodeName", NODE_NAME)  # the binding
             try:
                 return self.store.update("pods", updated)
             except Conflict:

@@ -17,6 +17,7 @@ import builtins
 import dataclasses
 import math
 import os
+import ssl
 import time
 from collections.abc import Iterator
 from types import TracebackType
@@ -125,7 +126,11 @@ class Client:
         if info.token:
             headers["Authorization"] = f"Bearer {info.token}"
         self._http = httpx.Client(
-            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            verify=ssl.create_default_context(cafile=info.ca) if info.ca else True,
         )
         self.discovery = Discovery(self._get_json)
 

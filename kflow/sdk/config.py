@@ -16,6 +16,7 @@ from typing import Any
 
 ENV_URL = "KFLOW_URL"
 ENV_TOKEN = "KFLOW_TOKEN"
+ENV_CA = "KFLOW_CA"
 ENV_HOME = "KFLOW_HOME"
 SERVER_INFO = "server.json"
 
@@ -31,6 +32,7 @@ class ServerInfo:
     url: str
     token: str | None = None
     pid: int | None = None  # the process that serves it, when started by `kflow up`
+    ca: str | None = None  # the CA file that signed its TLS certificate (`kflow up` makes one)
 
 
 def kflow_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -54,10 +56,12 @@ def read_server_info(home: str | os.PathLike[str] | None = None) -> ServerInfo |
         raise ServerUnavailable(f'{path} has no "url": restart the server with `kflow up`')
     token = data.get("token")
     pid = data.get("pid")
+    ca = data.get("ca")
     return ServerInfo(
         url=data["url"],
         token=token if isinstance(token, str) else None,
         pid=pid if isinstance(pid, int) else None,
+        ca=ca if isinstance(ca, str) else None,
     )
 
 
@@ -70,11 +74,11 @@ def resolve_server(
     url = url or os.environ.get(ENV_URL) or None
     token = token or os.environ.get(ENV_TOKEN) or None
     if url:
-        return ServerInfo(url=url.rstrip("/"), token=token)
+        return ServerInfo(url=url.rstrip("/"), token=token, ca=os.environ.get(ENV_CA) or None)
     info = read_server_info(home)
     if info is None:
         raise ServerUnavailable(
             f"no kflow server found: start one with `kflow up`, or set {ENV_URL} "
             f"(looked for {kflow_home(home) / SERVER_INFO})"
         )
-    return ServerInfo(url=info.url.rstrip("/"), token=token or info.token, pid=info.pid)
+    return ServerInfo(url=info.url.rstrip("/"), token=token or info.token, pid=info.pid, ca=info.ca)
