@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import pathlib
+import shutil
 import stat
+import tempfile
 import uuid
 
 import pytest
 
+from kflow.runtime import _mounts
 from kflow.runtime.interface import Volume, VolumeMount, VolumeType
 
 from .helpers import container, phase, pod, py, read_logs, running, until
@@ -135,3 +139,49 @@ def test_symlink_fallback_refuses_an_existing_path(tmp_path: pathlib.Path) -> No
             assert stat.S_ISDIR(os.lstat(taken).st_mode)
 
     asyncio.run(main())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becomes another user to try the unprivileged path")
+def test_unprivileged_user_gets_a_user_and_mount_namespace() -> None:
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="kflow-test-"))  # pytest's tmp is root-only
+    try:
+        _unprivileged(tmp_path)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _unprivileged(tmp_path: pathlib.Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    (src / "f").write_text("hi")
+    for d in (tmp_path, src, dst):
+        d.chmod(0o777)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE, as for a user who logged in
+            _mounts.enter_namespace([(str(src), str(dst), True)])
+            seen = (dst / "f").read_text()
+            try:
+                (dst / "g").write_text("x")
+                ro = "writable"
+            except OSError as e:
+                ro = str(e.errno)
+            os.write(w, f"{seen} {os.getuid()} {ro}".encode())
+        except BaseException as e:
+            os.write(w, f"error {e!r}".encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        reply = f.read().decode()
+    os.waitpid(pid, 0)
+    if reply.startswith("error") and "unshare" in reply:
+        pytest.skip(f"user namespaces are disabled here: {reply}")
+    assert reply == "hi 65534 30"  # the caller's own uid, and readOnly holds (EROFS)
+    assert os.listdir(dst) == []
