@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -76,7 +77,10 @@ class Server:
         self.info = info
 
     def client(self) -> Client:
-        return Client(url=self.info.url, token=self.info.token)
+        return Client(url=self.info.url, token=self.info.token, ca=self.info.ca)
+
+    def verify(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.info.ca)
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
@@ -164,7 +168,7 @@ def api_round_trips(server: Server, objects: int) -> float:
     """create + get + delete of ConfigMaps over HTTP, per second."""
     headers = {"Authorization": f"Bearer {server.info.token}"}
     base = f"{server.info.url}/api/v1/namespaces/default/configmaps"
-    with httpx.Client(headers=headers) as http:
+    with httpx.Client(headers=headers, verify=server.verify()) as http:
         t0 = time.perf_counter()
         for i in range(objects):
             body = {
@@ -185,7 +189,7 @@ def watch_latency(server: Server, events: int) -> list[float]:
     base = f"{server.info.url}/api/v1/namespaces/default/configmaps"
     seen: dict[str, float] = {}
     done = threading.Event()
-    with httpx.Client(headers=headers) as http:
+    with httpx.Client(headers=headers, verify=server.verify()) as http:
         rv = http.get(base).json()["metadata"]["resourceVersion"]
 
         def follow() -> None:

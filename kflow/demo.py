@@ -78,7 +78,7 @@ def private_server(home: Path, console: Console) -> Iterator[Client]:
                     + (home / "demo-server.out").read_text()
                 )
             time.sleep(0.05)
-        with Client(url=info.url, token=info.token, namespace=NAMESPACE) as client:
+        with Client(url=info.url, token=info.token, ca=info.ca, namespace=NAMESPACE) as client:
             yield client
     finally:
         if proc.poll() is None:
@@ -187,7 +187,7 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
         t0 = time.monotonic()
         for obj in _manifests():
             applied = client.apply(obj)
-            console.print(f"  {applied}")
+            console.print(f"  {applied.ref} {applied.result.value}")
         steps.append(
             Step(
                 "apply namespace, model claim, hyperparameters", time.monotonic() - t0, "3 objects"

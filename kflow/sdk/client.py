@@ -113,12 +113,14 @@ class Client:
         home: str | os.PathLike[str] | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        ca: str | None = None,
     ) -> None:
         """Connect to `url`, else `$KFLOW_URL`, else the server `kflow up` recorded.
 
-        `namespace` is used whenever a call on a namespaced kind names none.
+        `namespace` is used whenever a call on a namespaced kind names none; `ca` is
+        the certificate authority to trust for an https `url` (`$KFLOW_CA`).
         """
-        info = resolve_server(url, token, home)
+        info = resolve_server(url, token, home, ca)
         self.url = info.url
         self.namespace = namespace
         self.timeout = timeout

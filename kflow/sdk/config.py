@@ -69,12 +69,13 @@ def resolve_server(
     url: str | None = None,
     token: str | None = None,
     home: str | os.PathLike[str] | None = None,
+    ca: str | None = None,
 ) -> ServerInfo:
     """The server to talk to; ServerUnavailable when nothing names one."""
     url = url or os.environ.get(ENV_URL) or None
     token = token or os.environ.get(ENV_TOKEN) or None
     if url:
-        return ServerInfo(url=url.rstrip("/"), token=token, ca=os.environ.get(ENV_CA) or None)
+        return ServerInfo(url=url.rstrip("/"), token=token, ca=ca or os.environ.get(ENV_CA) or None)
     info = read_server_info(home)
     if info is None:
         raise ServerUnavailable(
