@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +61,31 @@ def test_version(kflow: Any) -> None:
     assert kflow("version", "--client").stdout == "Client Version: 0.1.0\n"
 
 
-@pytest.mark.slow
-def test_up_serves_the_cli_through_server_json(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+@dataclasses.dataclass
+class Up:
+    """A `kflow up` subprocess with its own data directory."""
+
+    home: Path
+    env: dict[str, str]
+    info: dict[str, Any]
+
+    def kflow(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kflow.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=self.env,
+        )
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    home = tmp_path_factory.mktemp("up") / "home"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("KFLOW_URL", "KFLOW_TOKEN")}
+    env = {k: v for k, v in os.environ.items() if k not in ("KFLOW_URL", "KFLOW_TOKEN", "KFLOW_CA")}
     env["KFLOW_HOME"] = str(home)
-    up = subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "kflow.cli.main", "up", "--port", str(port), "--home", str(home)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -74,28 +94,44 @@ def test_up_serves_the_cli_through_server_json(tmp_path: Path) -> None:
     )
     try:
         info_file = home / "server.json"
-        wait_until(lambda: info_file.exists() or up.poll() is not None, timeout=60)
-        assert up.poll() is None, up.communicate()
-        info = json.loads(info_file.read_text())
-        assert info["url"] == f"http://127.0.0.1:{port}"
-        assert info["token"]
-
-        def kflow(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "kflow.cli.main", *args],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                env=env,
-            )
-
-        namespaces = kflow("get", "ns", "-o", "name")
-        assert namespaces.returncode == 0, namespaces.stderr
-        assert "namespace/default" in namespaces.stdout.split()
-        # without the token from server.json the server refuses us
-        anonymous = kflow("--token", "wrong", "get", "ns")
-        assert anonymous.returncode == 1
-        assert anonymous.stderr.startswith("Error from server (Unauthorized): ")
+        wait_until(lambda: info_file.exists() or proc.poll() is not None, timeout=60)
+        assert proc.poll() is None, proc.communicate()
+        yield Up(home, env, json.loads(info_file.read_text()))
     finally:
-        up.send_signal(signal.SIGINT)
-        up.communicate(timeout=30)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+@pytest.mark.slow
+def test_up_serves_the_cli_through_server_json(up: Up) -> None:
+    assert up.info["url"].startswith("https://127.0.0.1:")
+    assert up.info["token"]
+    namespaces = up.kflow("get", "ns", "-o", "name")
+    assert namespaces.returncode == 0, namespaces.stderr
+    assert "namespace/default" in namespaces.stdout.split()
+    # a wrong token is refused: the server does check who is asking
+    anonymous = up.kflow("--token", "wrong", "get", "ns")
+    assert anonymous.returncode == 1
+    assert anonymous.stderr.startswith("Error from server (Unauthorized): ")
+
+
+@pytest.mark.slow
+@pytest.mark.kubectl
+def test_kubeconfig_of_kflow_up_works_with_kubectl(up: Up, tmp_path: Path) -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    config = tmp_path / "kubeconfig"
+    written = up.kflow("kubeconfig", "--write", str(config))
+    assert written.returncode == 0, written.stderr
+    document = yaml.safe_load(config.read_text())
+    assert document["clusters"][0]["cluster"]["certificate-authority-data"]
+    result = subprocess.run(
+        [kubectl, "--kubeconfig", str(config), "get", "ns"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "default" in [line.split()[0] for line in result.stdout.splitlines()[1:]]

@@ -27,11 +27,19 @@ Examples:
 """
 
 
-def kubeconfig_document(url: str, token: str | None) -> dict[str, Any]:
-    """The kubeconfig `kflow up` writes, for a server at `url`."""
+def kubeconfig_document(url: str, token: str | None, ca: str | None) -> dict[str, Any]:
+    """The kubeconfig `kflow up` writes, for a server at `url` (trusting the CA file `ca`)."""
     from kflow.controlplane import kubeconfig_document as document
 
-    return document(url, token)
+    ca_pem = None
+    if ca:
+        try:
+            ca_pem = Path(ca).read_bytes()
+        except OSError as exc:
+            raise ui.CliError(
+                f"cannot read the server's CA certificate {ca}: {exc.strerror or exc}"
+            ) from None
+    return document(url, token, ca_pem)
 
 
 def register(app: typer.Typer) -> None:
@@ -64,7 +72,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         options: dict[str, Any] = ctx.find_root().obj or {}
         info = resolve_server(options.get("server"), options.get("token"))
-        text = yaml.safe_dump(kubeconfig_document(info.url, info.token), sort_keys=False)
+        document = kubeconfig_document(info.url, info.token, info.ca)
+        text = yaml.safe_dump(document, sort_keys=False)
         if write is None:
             typer.echo(text.rstrip("\n"))
             return
