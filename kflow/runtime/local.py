@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 
 import kflow
-from kflow.api.errors import NotFound
+from kflow.api.errors import BadRequest, NotFound
 from kflow.runtime import _capacity, _disk, _logs, _mounts, _podstatus, _ports, _proc
 from kflow.runtime.interface import (
     AdmissionResult,
@@ -544,7 +544,7 @@ class LocalRuntime(Runtime):
         names = [c["name"] for c in launch["containers"] + launch["init_containers"]]
         pod_name = f"{launch['namespace']}/{launch['name']}"
         if container not in names:
-            raise NotFound(
+            raise BadRequest(
                 f"container {container} is not valid for pod {pod_name}; choose one of: {', '.join(names)}",
                 kind="Pod",
                 name=launch["name"],
@@ -555,11 +555,12 @@ class LocalRuntime(Runtime):
         if previous:
             run -= 1
             if run < 0:
-                raise NotFound(
+                raise BadRequest(
                     f'previous terminated container "{container}" in pod "{pod_name}" not found',
                     kind="Pod",
                     name=launch["name"],
                 )
+        never_started = run < 0
         run = max(run, 0)
         path = _logs.path(pod.dir, container, run)
 
@@ -573,6 +574,8 @@ class LocalRuntime(Runtime):
             return ended_run >= run
 
         async def stream() -> AsyncIterator[bytes]:
+            if never_started and not follow:  # what the API server reports as "waiting to start"
+                raise LookupError(f'container "{container}" in pod "{pod_name}" has not started')
             start = 0
             if tail_lines is not None and os.path.exists(path):
                 start = _logs.tail_offset(path, tail_lines)

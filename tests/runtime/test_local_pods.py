@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from kflow.api.errors import NotFound
+from kflow.api.errors import BadRequest
 from kflow.runtime.interface import Container
 from kflow.runtime.local import LocalRuntime
 
@@ -142,8 +142,10 @@ def test_failed_init_container_fails_the_pod_with_never(tmp_path: pathlib.Path) 
             await until(lambda: phase(rt, p.uid) == "Failed")
             assert container(rt, p.uid, "init", init=True)["state"]["terminated"]["exitCode"] == 3
             assert container(rt, p.uid)["state"] == {"waiting": {"reason": "PodInitializing"}}
-            with pytest.raises(NotFound):
+            with pytest.raises(BadRequest):
                 rt.logs(p.uid, "nope")
+            with pytest.raises(LookupError, match="has not started"):
+                await read_logs(rt, p.uid)
 
     asyncio.run(main())
 
@@ -242,7 +244,7 @@ def test_logs_tail_and_follow(tmp_path: pathlib.Path) -> None:
             assert await read_logs(rt, p.uid, tail_lines=2) == b"line 3\nline 4\n"
             assert await read_logs(rt, p.uid, tail_lines=0) == b""
             assert (await read_logs(rt, p.uid, tail_lines=100)).count(b"\n") == 5
-            with pytest.raises(NotFound, match="previous terminated container"):
+            with pytest.raises(BadRequest, match="previous terminated container"):
                 rt.logs(p.uid, "main", previous=True)
             chunks: list[bytes] = []
 
