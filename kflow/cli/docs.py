@@ -8,9 +8,12 @@ commands: change a help text, regenerate, commit both.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 import typer
+from typer import rich_utils
 from typer.testing import CliRunner
 
 from kflow.cli.main import app
@@ -28,14 +31,26 @@ that `kflow up` started (found through `server.json` in `$KFLOW_HOME`, default
 """
 
 
+@contextlib.contextmanager
+def _fixed_console() -> Iterator[None]:
+    """Typer reads TERMINAL_WIDTH and FORCE_COLOR once, at import: pin them for the docs."""
+    saved = rich_utils.MAX_WIDTH, rich_utils.FORCE_TERMINAL
+    rich_utils.MAX_WIDTH, rich_utils.FORCE_TERMINAL = WIDTH, False
+    try:
+        yield
+    finally:
+        rich_utils.MAX_WIDTH, rich_utils.FORCE_TERMINAL = saved
+
+
 def help_text(args: list[str]) -> str:
     """`kflow ARGS --help` as plain text at a fixed width."""
-    result = CliRunner().invoke(
-        app,
-        [*args, "--help"],
-        prog_name="kflow",
-        env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "FORCE_COLOR": None, "TERM": "dumb"},
-    )
+    with _fixed_console():
+        result = CliRunner().invoke(
+            app,
+            [*args, "--help"],
+            prog_name="kflow",
+            env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "FORCE_COLOR": None, "TERM": "dumb"},
+        )
     if result.exit_code != 0:
         raise RuntimeError(f"kflow {' '.join(args)} --help failed: {result.output}")
     text = _ANSI.sub("", result.stdout)

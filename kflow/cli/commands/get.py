@@ -170,6 +170,8 @@ def _print_objects(query: _Query, plan: list[tuple[Resource, list[str]]], output
     if output == "name":
         for res, obj in found:
             typer.echo(printers.object_name(res, obj))
+        if not found and ok:
+            _no_resources(plan[0][0], query.namespace, query.all_namespaces)
         return ok
     if not found and not ok:
         return ok
