@@ -194,7 +194,7 @@ def watch_latency(server: Server, events: int) -> list[float]:
 
         def follow() -> None:
             with (
-                httpx.Client(headers=headers, timeout=None) as watcher,
+                httpx.Client(headers=headers, timeout=None, verify=server.verify()) as watcher,
                 watcher.stream(
                     "GET", base, params={"watch": "1", "resourceVersion": rv}
                 ) as response,
