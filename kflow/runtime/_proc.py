@@ -9,7 +9,6 @@ Imported by the shim: standard library only.
 from __future__ import annotations
 
 import os
-import signal
 
 
 def start_time(pid: int) -> int | None:
@@ -45,5 +44,3 @@ def exit_code(wait_status: int) -> int:
     code = os.waitstatus_to_exitcode(wait_status)
     return code if code >= 0 else 128 - code
 
-
-SIGNALS = {"TERM": signal.SIGTERM, "KILL": signal.SIGKILL}
