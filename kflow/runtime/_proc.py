@@ -43,4 +43,3 @@ def exit_code(wait_status: int) -> int:
     """A waitpid status as Kubernetes reports it: the code, or 128 + signal."""
     code = os.waitstatus_to_exitcode(wait_status)
     return code if code >= 0 else 128 - code
-
