@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
 from kflow.api import meta as m
 from kflow.api.errors import ApiError, Conflict, NotFound
@@ -95,7 +95,7 @@ class GarbageCollector(Controller):
         return info.resource, info.namespaced
 
     async def reconcile(self, key: Hashable) -> Result:
-        role, resource, namespace, name = key  # type: ignore[misc]
+        role, resource, namespace, name = cast(tuple[str, str, str, str], key)
         try:
             obj = self.store.get(resource, namespace, name)
         except NotFound:

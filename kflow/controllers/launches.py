@@ -247,7 +247,7 @@ def _volume(raw: Obj, resolver: Resolver) -> Volume:
             items = source.get("items")
             if items:
                 files = {str(i["path"]): files[i["key"]] for i in items if i.get("key") in files}
-            return Volume(name, VolumeType.FILES, files=files)
+            return Volume(name, VolumeType.FILES, files=files, secret=resource == "secrets")
     # emptyDir, and kinds with no local meaning (downwardAPI, projected, ...) as scratch space
     return Volume(name, VolumeType.EMPTY_DIR)
 

@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Coroutine, Hashable, Iterable
+from typing import Any
 
 from kflow.api import meta as m
 from kflow.api.errors import Gone
@@ -113,8 +114,8 @@ class Manager:
                 self._spawn(self._worker(controller, queue))
         self.started.set()
 
-    def _spawn(self, coro: object) -> None:
-        task = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.append(task)
 
     async def stop(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Hashable
+from typing import cast
 
 from kflow.api import meta as m
 from kflow.api.errors import Conflict, NotFound
@@ -31,7 +32,7 @@ class NamespaceController(Controller):
         return [WatchSpec("namespaces")]
 
     async def reconcile(self, key: Hashable) -> Result:
-        _, name = key  # type: ignore[misc]
+        _, name = cast(tuple[str, str], key)
         try:
             ns = self.store.get("namespaces", "", name)
         except NotFound:

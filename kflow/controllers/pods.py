@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -114,7 +114,7 @@ class PodController(Controller):
     # -- reconcile ------------------------------------------------------------
 
     async def reconcile(self, key: Hashable) -> Result:
-        namespace, name = key  # type: ignore[misc]
+        namespace, name = cast(Key, key)
         try:
             pod = self.store.get("pods", namespace, name)
         except NotFound:
@@ -283,10 +283,6 @@ class PodController(Controller):
                 grace = m.meta(pod).get("deletionGracePeriodSeconds")
                 if grace is None:
                     grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
-                for container in (pod.get("spec") or {}).get("containers") or []:
-                    self.recorder.record(
-                        pod, "Normal", "Killing", f"Stopping container {container.get('name')}"
-                    )
                 self._stopping[uid] = asyncio.ensure_future(
                     self.runtime.stop_pod(uid, float(grace))
                 )

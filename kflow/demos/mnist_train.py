@@ -74,7 +74,7 @@ def main() -> None:
         print(f"epoch={epoch} loss={loss:.4f} accuracy={accuracy:.4f}", flush=True)
 
     os.makedirs(args.model_dir, exist_ok=True)
-    np.savez(os.path.join(args.model_dir, "model.npz"), **params)
+    np.savez(os.path.join(args.model_dir, "model.npz"), **params)  # type: ignore[arg-type]
     summary = {
         "accuracy": accuracy,
         "loss": loss,
