@@ -24,6 +24,7 @@ import yaml
 from kflow.api import meta as m
 from kflow.api.errors import BadRequest, UnsupportedMediaType
 from kflow.api.kinds import KindInfo, Obj
+from kflow.api.merge_keys import MERGE_KEYS, MERGED_PRIMITIVE_LISTS
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
@@ -33,25 +34,8 @@ PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 Patch = bytes | str | dict[str, Any] | list[Any]
 
-# list fields merged element by element, by this key (Kubernetes' patchMergeKey)
-_MERGE_KEYS: dict[str, str] = {
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "volumes": "name",
-    "env": "name",
-    "imagePullSecrets": "name",
-    "volumeMounts": "mountPath",
-    "volumeDevices": "devicePath",
-    "ownerReferences": "uid",
-    "conditions": "type",
-    "hostAliases": "ip",
-    "topologySpreadConstraints": "topologyKey",
-    "containerStatuses": "name",
-    "initContainerStatuses": "name",
-}
-# primitive lists whose patch strategy is "merge" (a set union), not replace
-_MERGED_PRIMITIVE_LISTS = frozenset({"finalizers"})
+_MERGE_KEYS = MERGE_KEYS
+_MERGED_PRIMITIVE_LISTS = MERGED_PRIMITIVE_LISTS
 
 
 def apply_patch(content_type: str, original: Obj, patch: Patch, info: KindInfo) -> Obj:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 
+from kflow.api.merge_keys import MERGED_PRIMITIVE_LISTS, merge_key
 from kflow.api.quantity import QuantityError, parse_quantity
 
 DEFINITIONS: dict[str, str] = {}
@@ -27,6 +28,13 @@ def _schema_extra(schema: dict[str, Any], cls: type[Any]) -> None:
     schema.pop("title", None)
     if not getattr(cls, "closed", False):
         schema["x-kubernetes-preserve-unknown-fields"] = True
+    for name, prop in (schema.get("properties") or {}).items():
+        key = merge_key(cls.__name__, name)
+        if key is not None:
+            prop["x-kubernetes-patch-merge-key"] = key
+            prop["x-kubernetes-patch-strategy"] = "merge"
+        elif name in MERGED_PRIMITIVE_LISTS:
+            prop["x-kubernetes-patch-strategy"] = "merge"
 
 
 class K8sModel(BaseModel):
