@@ -1,0 +1,29 @@
+"""`kflow demo`, the README's main job, runs end to end and says what it did."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_the_demo_trains_evaluates_and_summarises(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kflow", "demo", "--home", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "namespace/kflow-demo created" in out
+    assert "train in a Pod" in out and "evaluate in a second Pod" in out
+    assert out.count("Succeeded, accuracy 0.9") == 2  # the digits model reaches > 90 %
+    claim = next((tmp_path / "demo" / "runtime").rglob("evaluation.json"))
+    assert '"accuracy": 0.9' in claim.read_text()
+    # the demo's private control plane is stopped again
+    assert not (tmp_path / "demo" / "server.json").exists()
