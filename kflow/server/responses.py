@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kflow.api.errors import ApiError, BadRequest, UnsupportedMediaType
+from kflow.server import protobuf
 
 JSON = "application/json"
 
@@ -66,13 +67,11 @@ async def read_object(request: Request) -> dict[str, Any]:
             raise BadRequest(f"the request body is not valid YAML: {exc}") from None
     elif content_type in (JSON, "", "*/*", "text/plain"):
         body = parse_json(raw)
-    elif content_type == "application/vnd.kubernetes.protobuf":
-        raise UnsupportedMediaType(
-            'the body of the request was in an unknown format - accepted media types include: "application/json", "application/yaml"'
-        )
+    elif content_type == protobuf.MEDIA_TYPE:
+        body = protobuf.decode(raw)
     else:
         raise UnsupportedMediaType(
-            f'the body of the request was in an unknown format "{content_type}" - accepted media types include: "application/json", "application/yaml"'
+            f'the body of the request was in an unknown format "{content_type}" - accepted media types include: "application/json", "application/yaml", "application/vnd.kubernetes.protobuf"'
         )
     if not isinstance(body, dict):
         raise BadRequest(
@@ -86,7 +85,8 @@ async def read_optional_object(request: Request) -> dict[str, Any] | None:
     raw = await request.body()
     if not raw.strip():
         return None
-    body = parse_json(raw)
+    content_type = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
+    body = protobuf.decode(raw) if content_type == protobuf.MEDIA_TYPE else parse_json(raw)
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object (DeleteOptions)")
     return body
