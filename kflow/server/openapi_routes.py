@@ -9,7 +9,6 @@ Acceptable, which client-go treats like an old server without the document.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -59,16 +58,7 @@ class OpenAPIDocuments:
         )
 
     def v3_index(self) -> bytes:
-        def build() -> Any:
-            index = openapi.openapi_v3_index(self._registry)
-            # clients cache each group document by this hash, as in Kubernetes
-            for path, entry in (index.get("paths") or {}).items():
-                group, version = _split_v3_path(path)
-                digest = hashlib.sha512(self.v3_group(group, version)).hexdigest()[:32].upper()
-                entry["serverRelativeURL"] = f"/openapi/v3/{path}?hash={digest}"
-            return index
-
-        return self._cached("v3", build)
+        return self._cached("v3", lambda: openapi.openapi_v3_index(self._registry))
 
 
 def _split_v3_path(path: str) -> tuple[str, str]:
