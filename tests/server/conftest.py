@@ -14,12 +14,10 @@ import pytest
 
 import kflow.api.core  # noqa: F401  (registers the core kinds)
 from kflow.server.app import create_app
-from kflow.server.identity import Identity, TokenAuthenticator
 from kflow.store.memory import MemoryStore
 from tests.server.support import FakeRuntime, LiveServer, bootstrap, write_kubeconfig
 
 KUBECTL = "/usr/bin/kubectl"
-ADMIN_TOKEN = "admin-token-for-tests"
 
 
 @pytest.fixture
@@ -98,13 +96,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     store = MemoryStore()
     bootstrap(store)
     runtime = FakeRuntime()
-    admin = Identity("kflow-admin", ("system:masters", "system:authenticated"))
-    app = create_app(
-        store=store, runtime=runtime, authenticator=TokenAuthenticator({ADMIN_TOKEN: admin})
-    )
+    # kubectl sends no credentials to an http:// server (clientcmd only adds them over
+    # TLS), so the loopback server trusts its callers, as `LocalAuthenticator` does
+    app = create_app(store=store, runtime=runtime)
     server = LiveServer(app).start()
     home = tmp_path_factory.mktemp("kubectl-home")
-    kubeconfig = write_kubeconfig(home / "kubeconfig", server.url, ADMIN_TOKEN)
+    kubeconfig = write_kubeconfig(home / "kubeconfig", server.url, None)
     try:
         yield Live(server, store, runtime, kubeconfig, home)
     finally:
