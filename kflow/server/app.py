@@ -116,6 +116,19 @@ def create_app(
 
     any_method = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
+    # -- resources (first: they are the hot path) -----------------------------
+
+    @route("/api/v1/{path:path}", any_method)
+    async def core_resource(request: Request) -> Response:
+        return await resources.handle(ctx, request, "", "v1", request.path_params["path"])
+
+    @route("/apis/{group}/{version}/{path:path}", any_method)
+    async def group_resource(request: Request) -> Response:
+        params = request.path_params
+        return await resources.handle(
+            ctx, request, params["group"], params["version"], params["path"]
+        )
+
     # -- health and version: open to anyone, as in Kubernetes ------------------
 
     @route("/healthz", ["GET"])
@@ -176,18 +189,5 @@ def create_app(
     async def openapi_v3(request: Request) -> Response:
         ctx.identify(request)
         return openapi_routes.serve_v3(documents, request, request.path_params.get("path", ""))
-
-    # -- resources -------------------------------------------------------------
-
-    @route("/api/v1/{path:path}", any_method)
-    async def core_resource(request: Request) -> Response:
-        return await resources.handle(ctx, request, "", "v1", request.path_params["path"])
-
-    @route("/apis/{group}/{version}/{path:path}", any_method)
-    async def group_resource(request: Request) -> Response:
-        params = request.path_params
-        return await resources.handle(
-            ctx, request, params["group"], params["version"], params["path"]
-        )
 
     return app
