@@ -275,15 +275,30 @@ def run(
             "ca": str(ca),
             "version": __version__,
         }
-        _write_private(paths.server_info, orjson.dumps(info, option=orjson.OPT_INDENT_2).decode())
-        echo(f"kflow {__version__} is up at {url}")
-        echo(f"  data:       {paths.home}")
-        echo(
-            f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)"
-        )
-        echo("Press Ctrl-C to stop; running pods keep running and are adopted on the next start.")
+
+        async def announce() -> None:
+            # server.json tells clients the server is reachable: write it once it is
+            while not server.started:
+                if serving.done():
+                    return
+                await asyncio.sleep(0.01)
+            _write_private(
+                paths.server_info, orjson.dumps(info, option=orjson.OPT_INDENT_2).decode()
+            )
+            echo(f"kflow {__version__} is up at {url}")
+            echo(f"  data:       {paths.home}")
+            echo(
+                f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)"
+            )
+            echo(
+                "Press Ctrl-C to stop; running pods keep running and are adopted on the next start."
+            )
+
+        serving = asyncio.ensure_future(server.serve())
+        announcing = asyncio.ensure_future(announce())
         try:
-            await server.serve()
+            await serving
+            await announcing
         finally:
             await plane.stop()
             with contextlib.suppress(FileNotFoundError):
