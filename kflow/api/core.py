@@ -132,6 +132,18 @@ def _default_pod(obj: Obj) -> None:
         default_pod_spec(spec)
 
 
+def check_relative_path(path: Any, field: str) -> list[Cause]:
+    """A path inside a volume (subPath, items[].path) may never leave it."""
+    if not path:
+        return []
+    text = str(path)
+    if text.startswith("/"):
+        return [Cause(field, f'Invalid value: "{text}": must be a relative path')]
+    if ".." in text.split("/"):
+        return [Cause(field, f"Invalid value: \"{text}\": must not contain '..'")]
+    return []
+
+
 def validate_pod_spec(spec: Obj, prefix: str = "spec") -> list[Cause]:
     """Kubernetes' PodSpec rules beyond the schema (also for pod templates)."""
     causes: list[Cause] = []
@@ -146,6 +158,12 @@ def validate_pod_spec(spec: Obj, prefix: str = "spec") -> list[Cause]:
             if name in volumes:
                 causes.append(Cause(field, f'Duplicate value: "{name}"', "FieldValueDuplicate"))
             volumes.add(name)
+        for source in ("configMap", "secret"):
+            for k, item in enumerate(_list(_dict(_dict(volume).get(source)).get("items"))):
+                item_at = f"{prefix}.volumes[{i}].{source}.items[{k}]"
+                if not _dict(item).get("path"):
+                    causes.append(Cause(f"{item_at}.path", "Required value", "FieldValueRequired"))
+                causes += check_relative_path(_dict(item).get("path"), f"{item_at}.path")
     names: set[str] = set()
     for kind, i, container in _containers(spec):
         at = f"{prefix}.{kind}[{i}]"
@@ -163,6 +181,12 @@ def validate_pod_spec(spec: Obj, prefix: str = "spec") -> list[Cause]:
         causes += _validate_env(container, at)
         causes += _validate_resources(container, at)
         for j, mount in enumerate(_list(container.get("volumeMounts"))):
+            mount_at = f"{at}.volumeMounts[{j}]"
+            if not _dict(mount).get("mountPath"):
+                causes.append(
+                    Cause(f"{mount_at}.mountPath", "Required value", "FieldValueRequired")
+                )
+            causes += check_relative_path(_dict(mount).get("subPath"), f"{mount_at}.subPath")
             mount_name = _dict(mount).get("name")
             if isinstance(mount_name, str) and mount_name and mount_name not in volumes:
                 causes.append(

@@ -47,6 +47,18 @@ _KEEP = {
 Mount = tuple[str, str, bool]  # (source on the host, mountPath, read only)
 
 
+def inside(base: str, relative: str) -> str:
+    """`base/relative`, refusing anything that would resolve outside `base`.
+
+    Admission already rejects `..` and absolute paths; this is the second line, since
+    a pod's files are written by root.
+    """
+    target = os.path.normpath(os.path.join(base, relative))
+    if os.path.isabs(relative) or os.path.commonpath([base, target]) != os.path.normpath(base):
+        raise OSError(f"path {relative!r} leaves its volume")
+    return target
+
+
 def prepare_volumes(launch: dict[str, Any], pod_dir: str, data_dir: str) -> dict[str, str]:
     """Create every volume's directory; return volume name -> host directory."""
     dirs: dict[str, str] = {}
@@ -63,7 +75,7 @@ def prepare_volumes(launch: dict[str, Any], pod_dir: str, data_dir: str) -> dict
             os.makedirs(path, exist_ok=True)
             mode = 0o600 if vol.get("secret") else 0o644
             for rel, content in vol.get("files", {}).items():
-                target = os.path.join(path, rel)
+                target = inside(path, rel)
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
                 with os.fdopen(fd, "wb") as f:
@@ -81,7 +93,7 @@ def plan(mounts: list[dict[str, Any]], volume_dirs: dict[str, str]) -> list[Moun
             raise OSError(f"volumeMounts {m['name']!r}: no volume of that name in the pod")
         source = volume_dirs[m["name"]]
         if m.get("sub_path"):
-            source = os.path.join(source, m["sub_path"])
+            source = inside(source, m["sub_path"])
             if not os.path.exists(source):  # like the kubelet: a missing subPath is a dir
                 os.makedirs(source, exist_ok=True)
         out.append((source, os.path.normpath(m["mount_path"]), bool(m.get("read_only"))))
