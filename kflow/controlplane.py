@@ -40,11 +40,13 @@ from kflow.api import core  # noqa: F401  (registers the core kinds)
 from kflow.api.errors import AlreadyExists
 from kflow.api.kinds import registry
 from kflow.certs import ensure_certificates
+from kflow.controllers.endpoints import EndpointsController
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.garbage_collector import GarbageCollector
 from kflow.controllers.manager import Manager
 from kflow.controllers.namespaces import NamespaceController
 from kflow.controllers.pods import PodController
+from kflow.controllers.services import ServiceResolver
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -183,6 +185,8 @@ class ControlPlane:
         self.manager.add(PodController(self.store, self.runtime, self.recorder))
         self.manager.add(NamespaceController(self.store, registry))
         self.manager.add(GarbageCollector(self.store, registry))
+        self.services = ServiceResolver(self.store, self.runtime)
+        self.manager.add(EndpointsController(self.store, self.services))
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(store=self.store, runtime=self.runtime, authenticator=authenticator)
 

@@ -51,7 +51,7 @@ def _service_port(service: Obj, port: int) -> Obj:
     )
 
 
-def _container_port(pod: Obj, target: int | str) -> int | None:
+def container_port_of(pod: Obj, target: int | str) -> int | None:
     if isinstance(target, int) or str(target).isdigit():
         return int(target)
     for container in (pod.get("spec") or {}).get("containers") or []:
@@ -97,7 +97,7 @@ class ServiceResolver:
         entry = _service_port(service, port)
         target = entry.get("targetPort", port)
         for pod in self.backing_pods(service):
-            container_port = _container_port(pod, target)
+            container_port = container_port_of(pod, target)
             if container_port is not None:
                 return self.runtime.address(ns, name, container_port, m.meta(pod)["uid"])
         if isinstance(target, str) and not target.isdigit():

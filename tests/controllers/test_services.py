@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from kflow.api import core  # noqa: F401
+from kflow.api.errors import NotFound
+from kflow.controllers.endpoints import EndpointsController
 from kflow.controllers.manager import Manager
 from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceNotFound, ServiceResolver, split_host
@@ -47,6 +49,7 @@ def test_a_service_name_reaches_the_selected_pods_port(tmp_path: Path) -> None:
         runtime = LocalRuntime(tmp_path / "rt", capacity=Capacity(cpu=2, memory=2**33, gpu=0))
         manager = Manager(store)
         manager.add(PodController(store, runtime))
+        manager.add(EndpointsController(store, ServiceResolver(store, runtime)))
         await manager.start()
         try:
             store.create(
@@ -91,10 +94,24 @@ def test_a_service_name_reaches_the_selected_pods_port(tmp_path: Path) -> None:
                     return False
 
             await async_wait_until(answers, timeout=15)
+
+            def endpoint_ports() -> list[int]:
+                try:
+                    endpoints = store.get("endpoints", "default", "web")
+                except NotFound:
+                    return []
+                return [
+                    p["port"] for s in endpoints["subsets"] if "addresses" in s for p in s["ports"]
+                ]
+
+            host_port = int(resolver.resolve("web", 80).rsplit(":", 1)[1])
+            assert await async_wait_until(endpoint_ports) == [host_port]
             with pytest.raises(ServiceNotFound, match="has no port 81"):
                 resolver.resolve("web", 81)
             with pytest.raises(ServiceNotFound, match='service "default/nope" not found'):
                 resolver.resolve("nope", 80)
+            store.delete("services", "default", "web")
+            await async_wait_until(lambda: not store.list("endpoints").items)
         finally:
             store.delete("pods", "default", "web-0", grace_period_seconds=0)
             await async_wait_until(lambda: not store.list("pods").items, timeout=15)
