@@ -34,6 +34,11 @@ def timestamp(when: _dt.datetime | None = None) -> str:
     return (when or now()).astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def micro_timestamp(when: _dt.datetime | None = None) -> str:
+    """RFC 3339 with microseconds (Kubernetes' MicroTime, e.g. an Event's eventTime)."""
+    return (when or now()).astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_timestamp(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 

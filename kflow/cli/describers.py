@@ -78,10 +78,22 @@ def _container_state(state: Any) -> list[str]:
 
 
 def _env_value(env: Obj) -> str:
+    """An env var's value as `kubectl describe` shows it (references named, never read)."""
     if "value" in env:
         return str(env["value"])
-    source = next(iter(env.get("valueFrom") or {}), "")
-    return f"<set from {source}>" if source else ""
+    source = env.get("valueFrom") or {}
+    if ref := source.get("fieldRef"):
+        return f"({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})"
+    if ref := source.get("configMapKeyRef"):
+        optional = f"  Optional: {str(bool(ref.get('optional'))).lower()}"
+        return f"<set to the key '{ref.get('key')}' of config map '{ref.get('name')}'>{optional}"
+    if ref := source.get("secretKeyRef"):
+        optional = f"  Optional: {str(bool(ref.get('optional'))).lower()}"
+        return f"<set to the key '{ref.get('key')}' in secret '{ref.get('name')}'>{optional}"
+    if ref := source.get("resourceFieldRef"):
+        return f"{ref.get('resource', '')} ({ref.get('containerName', '')})"
+    kind = next(iter(source), "")
+    return f"<set from {kind}>" if kind else ""
 
 
 def _pod(lines: list[str], pod: Obj) -> None:

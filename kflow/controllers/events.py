@@ -69,6 +69,7 @@ class EventRecorder:
                 "type": type_,
                 "count": 1,
                 "firstTimestamp": stamp,
+                "eventTime": m.micro_timestamp(),  # orders events within one second
                 "lastTimestamp": stamp,
                 "source": {"component": self.component},
                 "reportingComponent": self.component,

@@ -329,14 +329,18 @@ class Client:
             fields=f"involvedObject.uid={uid}",
         )
 
-        def when(event: Obj) -> str:
-            return str(
+        def when(event: Obj) -> tuple[str, str, int]:
+            # second-resolution timestamps first; eventTime (microseconds) and the
+            # resourceVersion order events that share a second
+            meta = event.get("metadata") or {}
+            second = str(
                 event.get("lastTimestamp")
-                or event.get("eventTime")
                 or event.get("firstTimestamp")
-                or (event.get("metadata") or {}).get("creationTimestamp")
+                or meta.get("creationTimestamp")
                 or ""
             )
+            rv = str(meta.get("resourceVersion") or "0")
+            return second, str(event.get("eventTime") or ""), int(rv) if rv.isdigit() else 0
 
         return sorted(listed.items, key=when)
 
