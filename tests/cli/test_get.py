@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
-import subprocess
-import threading
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +10,7 @@ import yaml
 
 from kflow.sdk import Client
 from tests.cli.conftest import Server, spawn
+from tests.support import OutputLines
 
 
 def make_pod(api: Client, name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -144,44 +141,11 @@ def test_unreachable_server(kflow: Any, monkeypatch: pytest.MonkeyPatch) -> None
     )
 
 
-class Lines:
-    """A subprocess's stdout, read in a thread, so a test can wait for a line with a deadline."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.proc = proc
-        self.seen: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        assert proc.stdout is not None
-        stdout = proc.stdout
-        threading.Thread(target=self._pump, args=(stdout,), daemon=True).start()
-
-    def _pump(self, stream: Any) -> None:
-        for line in stream:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, predicate: Any, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no matching line within {timeout}s; saw {self.seen!r}")
-            try:
-                line = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError(f"the process ended; saw {self.seen!r}")
-            self.seen.append(line)
-            if predicate(line):
-                return line
-
-
 def test_watch_prints_changes_as_they_happen(server: Server, api: Client, namespace: str) -> None:
     make_pod(api, "first")
     proc = spawn(server, "get", "pods", "-n", namespace, "-w")
     try:
-        lines = Lines(proc)
+        lines = OutputLines(proc)
         lines.wait_for(lambda line: line.startswith("NAME "))
         lines.wait_for(lambda line: line.startswith("first "))
         make_pod(api, "second")
@@ -197,7 +161,7 @@ def test_watch_prints_changes_as_they_happen(server: Server, api: Client, namesp
 def test_watch_names_only(server: Server, api: Client, namespace: str) -> None:
     proc = spawn(server, "get", "pods", "-n", namespace, "-w", "-o", "name")
     try:
-        lines = Lines(proc)
+        lines = OutputLines(proc)
         make_pod(api, "late")
         assert lines.wait_for(lambda line: bool(line)) == "pod/late"
     finally:

@@ -16,8 +16,20 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cli.conftest import Server, free_port
+from tests.cli.conftest import Server
 from tests.conftest import wait_until
+from tests.support import free_port
+
+
+def kubectl_get_ns(kubectl: str, config: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """`kubectl get ns` with `config`, in a private HOME (kubectl caches discovery there)."""
+    return subprocess.run(
+        [kubectl, "--kubeconfig", str(config), "get", "ns"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(home)},
+    )
 
 
 def test_kubeconfig_prints_and_writes(kflow: Any, server: Server, tmp_path: Path) -> None:
@@ -41,13 +53,7 @@ def test_kubeconfig_is_usable_by_kubectl(kflow: Any, namespace: str, tmp_path: P
         pytest.skip("kubectl is not installed")
     config = tmp_path / "kubeconfig"
     assert kflow("kubeconfig", "--write", str(config)).exit_code == 0
-    result = subprocess.run(
-        [kubectl, "--kubeconfig", str(config), "get", "ns"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
+    result = kubectl_get_ns(kubectl, config, tmp_path)
     assert result.returncode == 0, result.stderr
     names = [line.split()[0] for line in result.stdout.splitlines()[1:]]
     assert "default" in names and namespace in names
@@ -126,12 +132,6 @@ def test_kubeconfig_of_kflow_up_works_with_kubectl(up: Up, tmp_path: Path) -> No
     assert written.returncode == 0, written.stderr
     document = yaml.safe_load(config.read_text())
     assert document["clusters"][0]["cluster"]["certificate-authority-data"]
-    result = subprocess.run(
-        [kubectl, "--kubeconfig", str(config), "get", "ns"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
+    result = kubectl_get_ns(kubectl, config, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "default" in [line.split()[0] for line in result.stdout.splitlines()[1:]]

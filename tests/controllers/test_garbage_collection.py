@@ -53,6 +53,16 @@ def run_with_controllers(body: Callable[[Store], Awaitable[None]]) -> None:
     asyncio.run(main())
 
 
+def create_configmap(
+    store: Store, name: str, *owners: dict[str, object], namespace: str = "default"
+) -> None:
+    """A ConfigMap, a dependent of `owners` (owner references) if any are given."""
+    metadata: dict[str, object] = {"name": name, "namespace": namespace}
+    if owners:
+        metadata["ownerReferences"] = list(owners)
+    store.create("configmaps", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata})
+
+
 def make_owner_with_children(store: Store, children: int = 2) -> dict[str, object]:
     owner = store.create(
         "widgets.example.org",
@@ -63,18 +73,7 @@ def make_owner_with_children(store: Store, children: int = 2) -> dict[str, objec
         },
     )
     for i in range(children):
-        store.create(
-            "configmaps",
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": f"child-{i}",
-                    "namespace": "default",
-                    "ownerReferences": [m.owner_reference(owner)],
-                },
-            },
-        )
+        create_configmap(store, f"child-{i}", m.owner_reference(owner))
     return owner
 
 
@@ -119,25 +118,13 @@ def test_orphan_deletion_keeps_dependents_without_the_reference() -> None:
 
 def test_dependent_created_after_its_owner_is_gone_is_collected() -> None:
     async def body(store: Store) -> None:
-        store.create(
-            "configmaps",
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": "stray",
-                    "namespace": "default",
-                    "ownerReferences": [
-                        {
-                            "apiVersion": "example.org/v1",
-                            "kind": "Widget",
-                            "name": "ghost",
-                            "uid": "no-such-uid",
-                        }
-                    ],
-                },
-            },
-        )
+        ghost = {
+            "apiVersion": "example.org/v1",
+            "kind": "Widget",
+            "name": "ghost",
+            "uid": "no-such-uid",
+        }
+        create_configmap(store, "stray", ghost)
         await async_wait_until(lambda: not exists(store, "configmaps", "stray"))
 
     run_with_controllers(body)
@@ -145,20 +132,8 @@ def test_dependent_created_after_its_owner_is_gone_is_collected() -> None:
 
 def test_owner_of_unknown_kind_is_never_judged() -> None:
     async def body(store: Store) -> None:
-        store.create(
-            "configmaps",
-            {
-                "apiVersion": "v1",
-                "kind": "ConfigMap",
-                "metadata": {
-                    "name": "kept",
-                    "namespace": "default",
-                    "ownerReferences": [
-                        {"apiVersion": "other.io/v1", "kind": "Thing", "name": "x", "uid": "u"}
-                    ],
-                },
-            },
-        )
+        unknown = {"apiVersion": "other.io/v1", "kind": "Thing", "name": "x", "uid": "u"}
+        create_configmap(store, "kept", unknown)
         make_owner_with_children(store, 1)
         store.delete("widgets.example.org", "default", "w")
         await async_wait_until(lambda: not exists(store, "configmaps", "child-0"))
@@ -179,14 +154,7 @@ def test_deleting_a_namespace_deletes_its_contents_then_itself() -> None:
             },
         )
         for i in range(3):
-            store.create(
-                "configmaps",
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": f"c{i}", "namespace": "team"},
-                },
-            )
+            create_configmap(store, f"c{i}", namespace="team")
         marked = store.delete("namespaces", "", "team")
         assert m.meta(marked).get("deletionTimestamp")
         await async_wait_until(lambda: not exists(store, "namespaces", "team", ""))

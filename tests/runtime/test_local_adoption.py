@@ -40,6 +40,12 @@ def start_and_kill_kflow(data: pathlib.Path, uid: str, marker: str, gate: pathli
     return int(line[1])
 
 
+def adoption_inputs(tmp_path: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path, str, str]:
+    """kflow's data directory, the file whose existence ends the pod, the marker on the
+    pod's command line, and the pod uid, for `start_and_kill_kflow`."""
+    return tmp_path / "data", tmp_path / "gate", f"m-{uuid.uuid4().hex}", uuid.uuid4().hex
+
+
 def processes_with(marker: str) -> list[int]:
     found = []
     for p in psutil.process_iter(["cmdline"]):
@@ -49,12 +55,7 @@ def processes_with(marker: str) -> list[int]:
 
 
 def test_running_pod_is_adopted_after_kill_9(tmp_path: pathlib.Path) -> None:
-    data, gate, marker, uid = (
-        tmp_path / "data",
-        tmp_path / "gate",
-        f"m-{uuid.uuid4().hex}",
-        uuid.uuid4().hex,
-    )
+    data, gate, marker, uid = adoption_inputs(tmp_path)
     pid = start_and_kill_kflow(data, uid, marker, gate)
     assert processes_with(marker) == [pid]  # the pod outlived kflow
 
@@ -83,12 +84,7 @@ def _log(rt: LocalRuntime, uid: str) -> bytes:
 def test_pod_that_ended_while_kflow_was_down_reports_its_true_exit_code(
     tmp_path: pathlib.Path,
 ) -> None:
-    data, gate, marker, uid = (
-        tmp_path / "data",
-        tmp_path / "gate",
-        f"m-{uuid.uuid4().hex}",
-        uuid.uuid4().hex,
-    )
+    data, gate, marker, uid = adoption_inputs(tmp_path)
     pid = start_and_kill_kflow(data, uid, marker, gate)
     proc = psutil.Process(pid)
     log = data / "pods" / uid / "logs" / "main" / "0.log"

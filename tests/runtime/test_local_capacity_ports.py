@@ -8,6 +8,7 @@ import socket
 
 from kflow.runtime.interface import AdmissionResult, Capacity, Container, ContainerPort, PodLaunch
 from kflow.runtime.local import LocalRuntime
+from tests.support import free_port
 
 from .helpers import PY, phase, pod, py, read_logs, running, until
 
@@ -88,13 +89,6 @@ def test_gpus_are_handed_out_by_index(tmp_path: pathlib.Path) -> None:
             assert await read_logs(rt, none.uid) == b"\n"
 
     asyncio.run(main())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_declared_ports_map_to_loopback_and_reach_the_container(tmp_path: pathlib.Path) -> None:

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 import kflow.api.core  # noqa: F401  (registers the core kinds)
+from kflow.controlplane import bootstrap
 from kflow.server.app import create_app
 from kflow.store.memory import MemoryStore
-from tests.server.support import FakeRuntime, LiveServer, bootstrap, write_kubeconfig
+from tests.server.support import write_kubeconfig
+from tests.support import FakeRuntime, LiveServer, create_namespace
 
 KUBECTL = "/usr/bin/kubectl"
 
@@ -87,7 +89,7 @@ class Live:
 
     def namespace(self) -> str:
         name = f"t-{uuid.uuid4().hex[:8]}"
-        bootstrap(self.store, name)
+        create_namespace(self.store, name)
         return name
 
 
@@ -99,11 +101,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     # kubectl sends no credentials to an http:// server (clientcmd only adds them over
     # TLS), so the loopback server trusts its callers, as `LocalAuthenticator` does
     app = create_app(store=store, runtime=runtime)
-    server = LiveServer(app).start()
     home = tmp_path_factory.mktemp("kubectl-home")
-    kubeconfig = write_kubeconfig(home / "kubeconfig", server.url, None)
     try:
-        yield Live(server, store, runtime, kubeconfig, home)
+        with LiveServer(app) as server:
+            kubeconfig = write_kubeconfig(home / "kubeconfig", server.url, None)
+            yield Live(server, store, runtime, kubeconfig, home)
     finally:
-        server.stop()
         store.close()

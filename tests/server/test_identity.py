@@ -16,7 +16,7 @@ from kflow.server.identity import (
     TokenAuthenticator,
 )
 from kflow.store.memory import MemoryStore
-from tests.server.support import FakeRuntime, bootstrap
+from tests.support import FakeRuntime, create_namespace
 
 pytestmark = pytest.mark.anyio
 
@@ -42,10 +42,22 @@ def _client(app: object) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kflow")  # type: ignore[arg-type]
 
 
+def _client_as_bob(store: MemoryStore, authorizer: Recorder) -> httpx.AsyncClient:
+    """A client of an app that takes every caller for BOB and asks `authorizer`."""
+    app = create_app(
+        store=store,
+        runtime=FakeRuntime(),
+        authenticator=LocalAuthenticator(BOB),
+        authorizer=authorizer,
+    )
+    return _client(app)
+
+
 @pytest.fixture
 def team_store() -> MemoryStore:
     store = MemoryStore()
-    bootstrap(store, "default", "team-a")
+    for name in ("default", "team-a"):
+        create_namespace(store, name)
     store.create(
         "pods",
         {
@@ -168,13 +180,7 @@ async def test_custom_authorizer_denies_each_route_type(
     team_store: MemoryStore, method: str, path: str, verb: str, message: str
 ) -> None:
     authorizer = Recorder(verb)
-    app = create_app(
-        store=team_store,
-        runtime=FakeRuntime(),
-        authenticator=LocalAuthenticator(BOB),
-        authorizer=authorizer,
-    )
-    async with _client(app) as c:
+    async with _client_as_bob(team_store, authorizer) as c:
         body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "new"}}
         response = await c.request(
             method,
@@ -192,13 +198,7 @@ async def test_custom_authorizer_denies_each_route_type(
 
 async def test_authorizer_sees_the_request_attributes(team_store: MemoryStore) -> None:
     authorizer = Recorder()
-    app = create_app(
-        store=team_store,
-        runtime=FakeRuntime(),
-        authenticator=LocalAuthenticator(BOB),
-        authorizer=authorizer,
-    )
-    async with _client(app) as c:
+    async with _client_as_bob(team_store, authorizer) as c:
         await c.get("/api/v1/namespaces/team-a/pods/web/status")
         await c.get("/api/v1/namespaces/team-a/pods?watch=1&timeoutSeconds=1")
         await c.delete("/api/v1/namespaces/team-a/configmaps")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
-import queue
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import orjson
@@ -15,6 +12,7 @@ import pytest
 import yaml
 
 from tests.server.conftest import KUBECTL, Live
+from tests.support import OutputLines
 
 pytestmark = [
     pytest.mark.kubectl,
@@ -42,39 +40,21 @@ def manifest(tmp_path: Path, name: str = "web", app: str = "web", text: str = PO
     return str(path)
 
 
-class Lines:
+class Lines(OutputLines):
     """A running kubectl whose output lines are read with a deadline."""
 
+    timeout = 20.0
+
     def __init__(self, live: Live, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [KUBECTL, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=live.env(),
+        super().__init__(
+            subprocess.Popen(
+                [KUBECTL, *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=live.env(),
+            )
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{text!r} never appeared; saw {self.seen}")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if text in line:
-                return line
 
     def stop(self) -> None:
         self.proc.kill()

@@ -12,12 +12,14 @@ import httpx
 import orjson
 import pytest
 
+from kflow.controlplane import bootstrap
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
 from kflow.store.memory import MemoryStore
 from tests.conftest import wait_until
 from tests.server.conftest import Live
-from tests.server.support import LiveServer, bootstrap, write_kubeconfig
+from tests.server.support import write_kubeconfig
+from tests.support import LiveServer
 
 kubernetes = pytest.importorskip("kubernetes")
 
@@ -94,12 +96,11 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Liv
     store = MemoryStore()
     bootstrap(store)
     authenticator = TokenAuthenticator({"secret-token": Identity("alice", ("system:masters",))})
-    server = LiveServer(create_app(store=store, authenticator=authenticator)).start()
     home = tmp_path_factory.mktemp("token")
     try:
-        yield server, home
+        with LiveServer(create_app(store=store, authenticator=authenticator)) as server:
+            yield server, home
     finally:
-        server.stop()
         store.close()
 
 

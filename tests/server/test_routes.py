@@ -11,7 +11,7 @@ import pytest
 from kflow.api.errors import InternalError
 from kflow.server.app import create_app
 from kflow.store.memory import MemoryStore
-from tests.server.support import FakeRuntime
+from tests.support import FakeRuntime
 
 pytestmark = pytest.mark.anyio
 
