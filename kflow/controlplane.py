@@ -148,20 +148,25 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def ensure_namespace(store: Store, name: str) -> None:
+    """An Active namespace, labelled as the API server labels it; fine if it exists."""
+    with contextlib.suppress(AlreadyExists):
+        store.create(
+            "namespaces",
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            },
+        )
+
+
 def bootstrap(store: Store) -> None:
     """The namespaces every Kubernetes cluster starts with."""
     for name in BOOTSTRAP_NAMESPACES:
-        with contextlib.suppress(AlreadyExists):
-            store.create(
-                "namespaces",
-                {
-                    "apiVersion": "v1",
-                    "kind": "Namespace",
-                    "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
-                    "spec": {"finalizers": ["kubernetes"]},
-                    "status": {"phase": "Active"},
-                },
-            )
+        ensure_namespace(store, name)
 
 
 class ControlPlane:

@@ -9,7 +9,6 @@ so the real kubectl, the `kubernetes` client, the CLI and the SDK can talk to it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import queue
 import socket
 import subprocess
@@ -21,7 +20,7 @@ from typing import IO, Any
 
 import uvicorn
 
-from kflow.api.errors import AlreadyExists
+from kflow.controlplane import ensure_namespace
 from kflow.runtime.interface import (
     AdmissionResult,
     Capacity,
@@ -30,7 +29,6 @@ from kflow.runtime.interface import (
     PodLaunch,
     Runtime,
 )
-from kflow.store.interface import Store
 from tests.conftest import wait_until
 
 LogKey = tuple[str, str]
@@ -139,18 +137,7 @@ class FakeRuntime(Runtime):
             await asyncio.sleep(0.01)
 
 
-def create_namespace(store: Store, name: str) -> None:
-    """An Active namespace, labelled as the API server labels it; fine if it exists."""
-    with contextlib.suppress(AlreadyExists):
-        store.create(
-            "namespaces",
-            {
-                "apiVersion": "v1",
-                "kind": "Namespace",
-                "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
-                "status": {"phase": "Active"},
-            },
-        )
+create_namespace = ensure_namespace
 
 
 def free_port() -> int:
