@@ -3,8 +3,9 @@
 The documents are generated from the kind registry by `kflow.api.openapi` and cached
 per app until the registry changes. OpenAPI v3 (what kubectl 1.27+ uses for `explain`
 and to learn that the server validates fields itself) is served as JSON. OpenAPI v2 is
-served as JSON; a client that insists on the protobuf encoding gets 406 Not
-Acceptable, which client-go treats like an old server without the document.
+served as JSON, or as gnostic's protobuf `Document` (`openapi_protobuf`) when the
+client asks for that media type, as kubectl 1.27 and 1.28 do; `serve_v2_legacy`
+answers the pre-`/openapi/v2` path `/swagger-2.0.0.pb-v1` with the protobuf always.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from starlette.responses import Response
 from kflow.api import openapi
 from kflow.api.errors import ApiError, NotFound
 from kflow.api.kinds import Registry
+from kflow.server import openapi_protobuf
 
-PROTOBUF_V2 = "application/com.github.proto-openapi.spec.v2"
+JSON = "application/json"
 
 
 class NotAcceptable(ApiError):
@@ -37,17 +39,25 @@ class OpenAPIDocuments:
         self._cache: dict[str, bytes] = {}
 
     def _cached(self, key: str, build: Callable[[], Any]) -> bytes:
+        """`build()`'s JSON (or its bytes as they are), kept until a kind is registered."""
         generation = len(self._registry.all())
         if generation != self._generation:
             self._cache.clear()
             self._generation = generation
         body = self._cache.get(key)
         if body is None:
-            body = self._cache[key] = orjson.dumps(build())
+            built = build()
+            body = self._cache[key] = built if isinstance(built, bytes) else orjson.dumps(built)
         return body
 
     def v2(self) -> bytes:
         return self._cached("v2", lambda: openapi.openapi_v2(self._registry))
+
+    def v2_protobuf(self) -> bytes:
+        # built from the cached JSON: parsing it back is cheaper than rebuilding the document
+        return self._cached(
+            "v2.pb", lambda: openapi_protobuf.encode_document(orjson.loads(self.v2()))
+        )
 
     def v3_group(self, group: str, version: str) -> bytes:
         if version not in self._registry.groups().get(group, []):
@@ -75,14 +85,56 @@ def _json(body: bytes, request: Request) -> Response:
     headers = {}
     if request.query_params.get("hash"):
         headers["cache-control"] = "public, immutable"
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(body, media_type=JSON, headers=headers)
+
+
+def _v2_media_type(accept: str) -> str:
+    """The media type to answer an `Accept` header with: JSON or a protobuf spelling.
+
+    The highest `q` wins, ties go to the earlier entry; no header, or a wildcard,
+    means JSON. 406 if nothing listed is something `/openapi/v2` can send.
+    """
+    if not accept.strip():
+        return JSON
+    choices: list[tuple[float, int, str]] = []
+    for index, entry in enumerate(accept.split(",")):
+        media, *params = (part.strip() for part in entry.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            choices.append((-quality, index, media.lower()))
+    for _, _, media in sorted(choices):
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+        if media in openapi_protobuf.MEDIA_TYPES:
+            return media
+    raise NotAcceptable(
+        f"/openapi/v2 is served as {JSON} or {openapi_protobuf.MEDIA_TYPE}, not as {accept!r}"
+    )
 
 
 def serve_v2(documents: OpenAPIDocuments, request: Request) -> Response:
-    accept = request.headers.get("accept", "")
-    if accept.startswith(PROTOBUF_V2) and "json" not in accept:
-        raise NotAcceptable("only application/json is served for /openapi/v2")
-    return _json(documents.v2(), request)
+    media_type = _v2_media_type(request.headers.get("accept", ""))
+    if media_type == JSON:
+        response = _json(documents.v2(), request)
+        response.headers["vary"] = "Accept"
+        return response
+    return Response(
+        documents.v2_protobuf(),
+        media_type=openapi_protobuf.MEDIA_TYPE,
+        headers={"vary": "Accept"},
+    )
+
+
+def serve_v2_legacy(documents: OpenAPIDocuments, request: Request) -> Response:
+    """`/swagger-2.0.0.pb-v1`, where clients older than `/openapi/v2` read the protobuf."""
+    return Response(documents.v2_protobuf(), media_type=openapi_protobuf.MEDIA_TYPE)
 
 
 def serve_v3(documents: OpenAPIDocuments, request: Request, path: str) -> Response:
