@@ -17,13 +17,13 @@ from starlette.requests import Request
 import kflow.api.core  # noqa: F401  (registers the core kinds)
 from kflow.api import openapi
 from kflow.api.kinds import Registry, registry
-from kflow.controlplane import bootstrap
+from kflow.controlplane import bootstrap, ensure_namespace
 from kflow.server.app import create_app
 from kflow.server.openapi_protobuf import MEDIA_TYPE, encode_document
 from kflow.server.openapi_routes import OpenAPIDocuments, serve_v2_legacy
 from kflow.store.memory import MemoryStore
 from tests.server.support import write_kubeconfig
-from tests.support import FakeRuntime, LiveServer, create_namespace
+from tests.support import FakeRuntime, LiveServer
 
 ASKED_BY_KUBECTL = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 
@@ -263,7 +263,7 @@ def test_old_kubectl_applies_explains_and_deletes(
         pytest.skip(f"kubectl {version} is not installed at {binary}")
     server, store = served
     namespace = f"kubectl-{version.replace('.', '-')}"
-    create_namespace(store, namespace)
+    ensure_namespace(store, namespace)
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url, None, namespace)
     manifest = tmp_path / "pod.yaml"
     manifest.write_text(POD)
