@@ -29,6 +29,7 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 import orjson
@@ -58,6 +59,7 @@ log = logging.getLogger("kflow")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8372
+GRACEFUL_SHUTDOWN_SECONDS = 3
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
 
@@ -204,6 +206,25 @@ class ControlPlane:
         self.store.close()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn that also ends open watch streams when asked to stop.
+
+    Without it a `kubectl get -w` would hold Ctrl-C hostage: uvicorn waits for open
+    connections to finish, and a watch never finishes on its own.
+    """
+
+    def __init__(self, config: uvicorn.Config, *, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal once it has stopped, which for SIGTERM would end
+        # the process before kflow stops its controllers and removes server.json
+        self._captured_signals.clear()
+        self._on_exit()
+
+
 class _Lock:
     """One `kflow up` per data directory."""
 
@@ -275,8 +296,10 @@ def run(
             access_log=False,
             ssl_certfile=str(cert),
             ssl_keyfile=str(key),
+            # streams that outlive the watch close (logs -f) are cut after this long
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config, on_exit=plane.store.close_watches)
         info = {
             "url": url,
             "pid": os.getpid(),

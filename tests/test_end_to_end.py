@@ -249,3 +249,21 @@ def test_restarting_kflow_keeps_every_object(up: Up) -> None:
     up.start()
     assert "settings" in up.kubectl("get", "configmaps", "-n", "team-a")
     assert os.path.exists(up.home / "kflow.db")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_kflow_ends_open_watches_and_cleans_up(up: Up, sig: signal.Signals) -> None:
+    watcher = subprocess.Popen(
+        ["kubectl", "--kubeconfig", str(up.home / "kubeconfig"), "get", "pods", "-w"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: len(psutil.Process(watcher.pid).net_connections()) > 0)
+        assert up.proc is not None
+        up.proc.send_signal(sig)
+        assert up.proc.wait(15) == 0  # not held open by the watch, and a clean exit
+        assert not (up.home / "server.json").exists()
+    finally:
+        watcher.kill()
+        watcher.wait()

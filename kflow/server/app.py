@@ -184,6 +184,11 @@ def create_app(
         ctx.identify(request)
         return openapi_routes.serve_v2(documents, request)
 
+    @route("/swagger-2.0.0.pb-v1", ["GET"])
+    async def swagger_protobuf(request: Request) -> Response:
+        ctx.identify(request)
+        return openapi_routes.serve_v2_legacy(documents, request)
+
     @route("/openapi/v3", ["GET"])
     @route("/openapi/v3/{path:path}", ["GET"])
     async def openapi_v3(request: Request) -> Response:

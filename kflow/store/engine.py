@@ -543,6 +543,9 @@ class EngineStore(Store):
             start = event.resource_version
         return replay, start
 
+    def close_watches(self) -> None:
+        self.hub.close_all()
+
     def close(self) -> None:
         self.hub.close_all()
         self.backend.close()

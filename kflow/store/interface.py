@@ -165,6 +165,10 @@ class Store(abc.ABC):
     def compact(self, keep: int) -> int:
         """Drop all but the newest `keep` changes from the watch history; returns the floor."""
 
+    def close_watches(self) -> None:
+        """End every open watch stream (the server is shutting down); writes go on."""
+        return None
+
     def close(self) -> None:
         """Release connections."""
         return None
