@@ -14,12 +14,11 @@ don't change.
 from __future__ import annotations
 
 import abc
-import asyncio
 import base64
 import builtins
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -38,6 +37,7 @@ from kflow.store.interface import (
     Watch,
     WatchEvent,
 )
+from kflow.store.watching import EngineWatch, WatchHub, as_seen, matches
 
 Key = tuple[str, str, str]  # (resource, namespace, name)
 
@@ -101,131 +101,6 @@ class Backend(abc.ABC):
 
     def close(self) -> None:
         return None
-
-
-class _Subscriber:
-    """A watch's inbox, fed from any thread, drained on its event loop."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
-
-    def push(self, event: WatchEvent | None) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody listens
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
-
-
-class WatchHub:
-    """Fans committed events out to the watches open in this process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._subscribers: set[_Subscriber] = set()
-
-    def subscribe(self) -> _Subscriber:
-        sub = _Subscriber(asyncio.get_running_loop())
-        with self._lock:
-            self._subscribers.add(sub)
-        return sub
-
-    def unsubscribe(self, sub: _Subscriber) -> None:
-        with self._lock:
-            self._subscribers.discard(sub)
-
-    def publish(self, events: list[WatchEvent]) -> None:
-        with self._lock:
-            subs = list(self._subscribers)
-        for sub in subs:
-            for event in events:
-                sub.push(event)
-
-    def close_all(self) -> None:
-        with self._lock:
-            subs = list(self._subscribers)
-        for sub in subs:
-            sub.push(None)
-
-
-def _matches(obj: Obj, namespace: str | None, labels: LabelSelector, fields: FieldSelector) -> bool:
-    if namespace is not None and m.namespace_of(obj) != namespace:
-        return False
-    return labels.matches(m.labels_of(obj)) and fields.matches(obj)
-
-
-def _as_seen(
-    event: WatchEvent,
-    resource: str | None,
-    namespace: str | None,
-    labels: LabelSelector,
-    fields: FieldSelector,
-) -> WatchEvent | None:
-    """The event as a watch with these filters sees it, or None if it doesn't."""
-    if resource is not None and event.resource != resource:
-        return None
-    now = _matches(event.object, namespace, labels, fields)
-    before = event.previous is not None and _matches(event.previous, namespace, labels, fields)
-    if event.type is EventType.MODIFIED and before and not now:
-        # it left the selection: to this watcher it is gone
-        return WatchEvent(EventType.DELETED, event.resource, event.object, event.resource_version)
-    if event.type is EventType.MODIFIED and now and event.previous is not None and not before:
-        return WatchEvent(EventType.ADDED, event.resource, event.object, event.resource_version)
-    if event.type is EventType.DELETED and before:
-        # as in Kubernetes, a deletion is judged by the object before it: the update
-        # that drops the last finalizer may change labels too
-        return event
-    return event if now else None
-
-
-class EngineWatch(Watch):
-    """Replays history (or the current state), then follows live events, in order."""
-
-    def __init__(
-        self,
-        hub: WatchHub,
-        initial: list[WatchEvent],
-        after: int,
-        resource: str | None,
-        namespace: str | None,
-        labels: LabelSelector,
-        fields: FieldSelector,
-        subscriber: _Subscriber,
-    ) -> None:
-        self._hub = hub
-        self._initial = initial
-        self._last = after
-        self._resource = resource
-        self._namespace = namespace
-        self._labels = labels
-        self._fields = fields
-        self._sub = subscriber
-        self._closed = False
-
-    async def _events(self) -> AsyncIterator[WatchEvent]:
-        try:
-            for replayed in self._initial:
-                yield replayed
-            self._initial = []
-            while not self._closed:
-                event = await self._sub.queue.get()
-                if event is None:
-                    return
-                if event.resource_version <= self._last:
-                    continue  # already replayed from the log
-                self._last = event.resource_version
-                shown = _as_seen(event, self._resource, self._namespace, self._labels, self._fields)
-                if shown is not None:
-                    yield shown
-        finally:
-            self.close()
-
-    def __aiter__(self) -> AsyncIterator[WatchEvent]:
-        return self._events()
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._hub.unsubscribe(self._sub)
-            self._sub.push(None)
 
 
 def _encode_continue(rv: int, after: tuple[str, str]) -> str:
@@ -303,7 +178,7 @@ class EngineStore(Store):
         after = _decode_continue(continue_token) if continue_token else None
         if fields.name is not None and namespace is not None and after is None:
             obj = self.backend.read(resource, namespace, fields.name)
-            hits = [obj] if obj is not None and _matches(obj, namespace, labels, fields) else []
+            hits = [obj] if obj is not None and matches(obj, namespace, labels, fields) else []
             return ListResult(hits, rv)
         items: list[Obj] = []
         batch = max(limit or 500, 100)
@@ -311,7 +186,7 @@ class EngineStore(Store):
         while True:
             rows = self.backend.scan(resource, namespace, cursor, batch)
             for row in rows:
-                if not _matches(row, namespace, labels, fields):
+                if not matches(row, namespace, labels, fields):
                     continue
                 if limit and len(items) == limit:
                     last = (m.namespace_of(items[-1]), m.name_of(items[-1]))
@@ -537,7 +412,7 @@ class EngineStore(Store):
             raise Gone(f"too old resource version: {start} ({floor})")
         replay = []
         for event in self.backend.events_after(start, resource):
-            shown = _as_seen(event, resource, namespace, labels, fields)
+            shown = as_seen(event, resource, namespace, labels, fields)
             if shown is not None:
                 replay.append(shown)
             start = event.resource_version
