@@ -122,6 +122,12 @@ class TrainingKind:
     """Types whose replicas must be exactly 1 when present (PyTorchJob Master, ...)."""
     worker_zero_is_master: bool = False
     """Worker 0 is the master role when no master type is present (TFJob, JAXJob)."""
+    adds_default_port: bool = True
+    """Defaulting adds the default port (upstream MPIJob does not)."""
+    requires_default_container: bool = True
+    """Validation requires a container named `default_container_name` (not MPIJob)."""
+    required_types: tuple[str, ...] = ()
+    """Replica types that must be present (MPIJob Launcher, XGBoostJob Master)."""
 
     @property
     def api_version(self) -> str:
@@ -192,6 +198,9 @@ MPIJOB = TrainingKind(
     master_types=("Launcher",),
     default_replicas=MappingProxyType({"Launcher": 1, "Worker": 0}),
     single_replica_types=("Launcher",),
+    adds_default_port=False,
+    requires_default_container=False,
+    required_types=("Launcher",),
 )
 XGBOOSTJOB = TrainingKind(
     kind="XGBoostJob",
@@ -207,6 +216,7 @@ XGBOOSTJOB = TrainingKind(
     operator_name="xgboostjob-controller",
     master_types=("Master",),
     single_replica_types=("Master",),
+    required_types=("Master",),
 )
 JAXJOB = TrainingKind(
     kind="JAXJob",
@@ -235,7 +245,6 @@ PADDLEJOB = TrainingKind(
     framework_name="paddle",
     operator_name="paddlejob-controller",
     master_types=("Master",),
-    single_replica_types=("Master",),
 )
 
 TRAINING_KINDS: Mapping[str, TrainingKind] = MappingProxyType(
