@@ -37,7 +37,10 @@ import uvicorn
 import yaml
 
 from kflow import __version__
-from kflow.api import core  # noqa: F401  (registers the core kinds)
+from kflow.api import (
+    core,  # noqa: F401  (registers the core kinds)
+    training,  # noqa: F401  (registers the training-job kinds)
+)
 from kflow.api.errors import AlreadyExists
 from kflow.api.kinds import registry
 from kflow.certs import ensure_certificates
