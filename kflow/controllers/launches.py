@@ -203,7 +203,10 @@ def _container(raw: Obj, resolver: Resolver) -> Container:
         working_dir=str(raw.get("workingDir") or ""),
         ports=[
             ContainerPort(
-                int(p["containerPort"]), str(p.get("name") or ""), str(p.get("protocol") or "TCP")
+                int(p["containerPort"]),
+                str(p.get("name") or ""),
+                str(p.get("protocol") or "TCP"),
+                int(p.get("hostPort") or 0),
             )
             for p in raw.get("ports") or []
             if p.get("containerPort")

@@ -5,7 +5,9 @@ both have it. Each declared port gets a host port: the declared number itself wh
 nothing on the machine holds it and no other pod was given it, otherwise a free
 ephemeral port. A controller may ask for a pod's address before the pod runs (to
 write TF_CONFIG for all workers at once), so a uid's ports can be chosen early and
-the pod then gets exactly those. The container learns its ports from its env.
+the pod then gets exactly those. A port can also be reserved for a Service before
+its pod exists (`reserve`), and a container port with a `hostPort` gets exactly that
+host port. The container learns its ports from its env.
 """
 
 from __future__ import annotations
@@ -42,20 +44,36 @@ class Ports:
 
     def __init__(self) -> None:
         self.by_pod: dict[str, dict[int, int]] = {}
+        self.reserved: dict[tuple[str, str, int], int] = {}  # (ns, service, port) -> host
 
     def taken(self) -> set[int]:
-        return {host for ports in self.by_pod.values() for host in ports.values()}
+        pods = {host for ports in self.by_pod.values() for host in ports.values()}
+        return pods | set(self.reserved.values())
 
-    def assign(self, uid: str, declared: int) -> int:
-        """The host port for `declared` in pod `uid`, choosing one if needed."""
+    def _choose(self, declared: int) -> int:
+        taken = self.taken()
+        host = declared if declared not in taken and _bindable(declared) else 0
+        while host == 0 or host in taken:
+            host = _ephemeral()
+        return host
+
+    def assign(self, uid: str, declared: int, host_port: int = 0) -> int:
+        """The host port for `declared` in pod `uid`: `host_port` if given, else chosen."""
         ports = self.by_pod.setdefault(uid, {})
         if declared not in ports:
-            taken = self.taken()
-            host = declared if declared not in taken and _bindable(declared) else 0
-            while host == 0 or host in taken:
-                host = _ephemeral()
-            ports[declared] = host
+            ports[declared] = host_port or self._choose(declared)
         return ports[declared]
+
+    def reserve(self, namespace: str, service: str, declared: int) -> int:
+        """A host port held for a Service's port until `release_service`."""
+        key = (namespace, service, declared)
+        if key not in self.reserved:
+            self.reserved[key] = self._choose(declared)
+        return self.reserved[key]
+
+    def release_service(self, namespace: str, service: str) -> None:
+        for key in [k for k in self.reserved if k[:2] == (namespace, service)]:
+            del self.reserved[key]
 
     def adopt(self, uid: str, ports: dict[int, int]) -> None:
         self.by_pod[uid] = dict(ports)

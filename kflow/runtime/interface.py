@@ -56,6 +56,7 @@ class ContainerPort:
     container_port: int
     name: str = ""
     protocol: str = "TCP"
+    host_port: int = 0  # Kubernetes' `hostPort`: 0 lets the runtime choose; else exactly this
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +180,21 @@ class Runtime(abc.ABC):
     @abc.abstractmethod
     def address(self, namespace: str, service: str, port: int, pod_uid: str | None) -> str:
         """`host:port` for a Service port backed by `pod_uid` (any runtime-specific form)."""
+
+    def reserve_port(self, namespace: str, service: str, port: int) -> int | None:
+        """Choose now the host port `service`'s `port` will be reachable on.
+
+        For env contracts written before any pod exists (`TF_CONFIG` names every
+        replica): the controller puts the answer in the pod's `hostPort`, and
+        `address(namespace, service, port, None)` says where it is reachable from then
+        on. Idempotent per (namespace, service, port). None: this runtime does not map
+        ports (on Kubernetes a Service's own port is reachable as it is).
+        """
+        return None
+
+    def release_ports(self, namespace: str, service: str) -> None:
+        """Forget `service`'s reservations (its job is gone); a no-op by default."""
+        return None
 
     @abc.abstractmethod
     def logs(

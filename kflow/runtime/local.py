@@ -224,7 +224,7 @@ class LocalRuntime(Runtime):
         launch = _launch_dict(pod)
         self._ledger.reserve(pod.uid, _request(launch))
         ports = {
-            p.container_port: self._ports.assign(pod.uid, p.container_port)
+            p.container_port: self._ports.assign(pod.uid, p.container_port, p.host_port)
             for c in pod.containers
             for p in c.ports
         }
@@ -519,14 +519,21 @@ class LocalRuntime(Runtime):
         """`127.0.0.1:<host port>` for the pod's declared `port`.
 
         Asked before the pod runs, this chooses the host port the pod will get. With
-        no pod, or a running pod that does not declare `port`, the port is as given.
+        no pod, the Service's reservation (`reserve_port`) if any; with no pod and no
+        reservation, or a running pod that does not declare `port`, the port as given.
         """
         if pod_uid is None:
-            return f"{_podstatus.POD_IP}:{port}"
+            return f"{_podstatus.POD_IP}:{self._ports.reserved.get((namespace, service, port), port)}"
         pod = self._pods.get(pod_uid)
         if pod is not None:
             return f"{_podstatus.POD_IP}:{self.port_map(pod_uid).get(port, port)}"
         return f"{_podstatus.POD_IP}:{self._ports.assign(pod_uid, port)}"
+
+    def reserve_port(self, namespace: str, service: str, port: int) -> int | None:
+        return self._ports.reserve(namespace, service, port)
+
+    def release_ports(self, namespace: str, service: str) -> None:
+        self._ports.release_service(namespace, service)
 
     def logs(
         self,
