@@ -63,7 +63,8 @@ log = logging.getLogger("kflow")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8372
 GRACEFUL_SHUTDOWN_SECONDS = 3
-BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# Kubeflow installs into `kubeflow`, and tutorials (the seeds too) submit there
+BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "kubeflow")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
 
 
