@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.training.engine import LEADER_WAIT_SECONDS, Framework, JobController
+from kflow.controllers.training.jax import JAX
+from kflow.controllers.training.mpi import MPI
+from kflow.controllers.training.paddle import Paddle
 from kflow.controllers.training.pytorch import PyTorch
+from kflow.controllers.training.tensorflow import TensorFlow
+from kflow.controllers.training.xgboost import XGBoost
 from kflow.runtime.interface import Runtime
 from kflow.store.interface import Store
 
-FRAMEWORKS: tuple[type[Framework], ...] = (PyTorch,)
+FRAMEWORKS: tuple[type[Framework], ...] = (TensorFlow, PyTorch, MPI, XGBoost, JAX, Paddle)
 """One plug-in per training kind."""
 
 
