@@ -16,4 +16,9 @@ if ! command -v kubectl >/dev/null 2>&1; then
   fi
 fi
 
+# The MPIJob example and tests run OpenMPI's mpirun.
+if ! command -v mpirun >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev
+fi
+
 python3 -m pytest "$@"
