@@ -51,6 +51,7 @@ from kflow.controllers.manager import Manager
 from kflow.controllers.namespaces import NamespaceController
 from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceResolver
+from kflow.controllers.training import training_controllers
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -198,6 +199,8 @@ class ControlPlane:
         self.manager.add(GarbageCollector(self.store, registry))
         self.services = ServiceResolver(self.store, self.runtime)
         self.manager.add(EndpointsController(self.store, self.services))
+        for controller in training_controllers(self.store, self.runtime, self.recorder):
+            self.manager.add(controller)
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(store=self.store, runtime=self.runtime, authenticator=authenticator)
 
