@@ -37,6 +37,7 @@ def test_mypy_strict_on_the_package() -> None:
 
 
 def test_public_names_are_pinned() -> None:
-    assert sorted(kflow.__all__) == ["ApiError", "Client", "__version__"]
+    assert sorted(kflow.__all__) == ["ApiError", "Client", "__version__", "train"]
+    assert kflow.train.__module__ == "kflow.sdk.training"
     assert kflow.Client.__module__ == "kflow.sdk.client"
     assert issubclass(kflow.ApiError, Exception)
