@@ -4,21 +4,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
-
-# The suite drives the real kubectl; install it where the machine lacks it.
-if ! command -v kubectl >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && (apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client)
-  else
-    echo "kubectl is missing and apt-get is not available: install kubectl first" >&2
+# System packages first: mpi4py (in the test extra) builds against OpenMPI.
+#  - kubectl: the suite drives the real client
+#  - OpenMPI: the MPIJob example and tests run mpirun
+missing=()
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
+command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "missing ${missing[*]} and apt-get is not available: install them first" >&2
     exit 1
   fi
+  apt-get update -qq
+  for package in "${missing[@]}"; do
+    if [ "$package" = kubectl ]; then
+      apt-get install -y -qq kubectl || apt-get install -y -qq kubernetes-client
+    else
+      apt-get install -y -qq "$package"
+    fi
+  done
 fi
 
-# The MPIJob example and tests run OpenMPI's mpirun.
-if ! command -v mpirun >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev
-fi
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 python3 -m pytest "$@"
