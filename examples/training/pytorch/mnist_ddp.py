@@ -202,6 +202,8 @@ def main() -> None:
             (out / "model.json").write_text(json.dumps(meta))
             print(f"model saved to {out / 'model.pt'}")
     if distributed:
+        # leave together: a rank tearing gloo down while a peer still sends can abort
+        dist.barrier()
         dist.destroy_process_group()
 
 
