@@ -72,6 +72,10 @@ class Replica:
         return self.rtype.lower()
 
 
+FINISH_GRACE_SECONDS = 5.0
+"""After a job succeeds, how long replicas still running may take to exit on their own."""
+
+
 class Topology:
     """A job's replica layout and the reachable address of every replica's port."""
 
@@ -725,22 +729,34 @@ class JobController(Controller):
         self, job: Obj, topo: Topology, status: Obj, pods: list[Obj], services: list[Obj]
     ) -> Result:
         policy = topo.run_policy.get("cleanPodPolicy") or self.contract.default_clean_pod_policy
+        succeeded = st.has(status, c.CONDITION_SUCCEEDED)
+        status.setdefault("completionTime", m.timestamp(self.now()))
+        finished_for = (self.now() - m.parse_timestamp(status["completionTime"])).total_seconds()
+        # after a success, replicas about to exit on their own (workers a moment behind
+        # the master) get a short grace instead of a SIGTERM that would mark them Error
+        grace_left = FINISH_GRACE_SECONDS - finished_for if succeeded else 0.0
+        waiting = False
         for pod in pods:
             phase = (pod.get("status") or {}).get("phase")
-            if policy == "All" or (policy == "Running" and phase not in TERMINAL):
+            if policy == "All" or (
+                policy == "Running" and phase not in TERMINAL and grace_left <= 0
+            ):
                 self._delete(job, "pods", pod)
                 self._delete_service(job, services, m.name_of(pod))
             elif phase not in TERMINAL and not m.meta(pod).get("deletionTimestamp"):
                 if phase == "Pending" and not (pod.get("status") or {}).get("startTime"):
                     self._delete(job, "pods", pod)  # never started: nothing to keep
+                elif grace_left > 0:
+                    waiting = True
                 else:
                     self._stop_running(job, pod)
-        if st.has(status, c.CONDITION_SUCCEEDED):
+        if succeeded:
             for entry in (status.get("replicaStatuses") or {}).values():
                 if entry.get("active"):
                     entry["succeeded"] = int(entry.get("succeeded") or 0) + entry.pop("active")
-        status.setdefault("completionTime", m.timestamp(self.now()))
         self._write_status(job, status)
+        if waiting:
+            return Result(requeue_after=grace_left)
         self._release((m.namespace_of(job), m.name_of(job)))
         ttl = topo.run_policy.get("ttlSecondsAfterFinished")
         if ttl is None:
