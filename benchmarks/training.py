@@ -34,7 +34,7 @@ from kflow.sdk import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLREDUCE = "examples/training/pytorch/allreduce.py"
-DDP = "examples/training/pytorch/mnist_ddp.py"
+DDP = ["-m", "kflow.demos.mnist_ddp"]
 DDP_ARGS = ["--epochs", "3", "--repeat", "30", "--batch-size", "64"]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]
 
@@ -185,7 +185,7 @@ def ddp_bare(runs: int) -> list[float]:
     out = []
     for _ in range(runs):
         result = subprocess.run(
-            [*TORCHRUN, "--nproc_per_node=3", DDP, *DDP_ARGS],
+            [*TORCHRUN, "--nproc_per_node=3", *DDP, *DDP_ARGS],
             cwd=ROOT,
             check=True,
             capture_output=True,
@@ -199,7 +199,7 @@ def ddp_kflow(kf: Client, runs: int) -> list[float]:
     out = []
     for _ in range(runs):
         name = f"ddp-{uuid.uuid4().hex[:6]}"
-        kf.create(pytorchjob(name, 2, ["python", DDP, *DDP_ARGS]))
+        kf.create(pytorchjob(name, 2, ["python", *DDP, *DDP_ARGS]))
         finished(kf, name, 300)
         out.append(throughput("\n".join(kf.logs(f"{name}-master-0"))))
         kf.delete("pytorchjobs", name)

@@ -2,9 +2,9 @@
 
 Runs three ways with the same code:
 
-    python mnist_ddp.py                          # one process
-    torchrun --nproc_per_node=3 mnist_ddp.py     # three local processes
-    kflow apply -f pytorchjob.yaml               # a PyTorchJob: 1 master + 2 workers
+    python -m kflow.demos.mnist_ddp                            # one process
+    torchrun --nproc_per_node=3 -m kflow.demos.mnist_ddp       # three local processes
+    kflow apply -f examples/training/pytorch/pytorchjob.yaml   # 1 master + 2 workers
 
 Under a PyTorchJob (or torchrun) the environment carries MASTER_ADDR, MASTER_PORT,
 WORLD_SIZE and RANK, and `init_process_group` reads them (`env://`). The data is the
@@ -125,7 +125,8 @@ class Net(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.fc1(x))
         x = F.relu(self.fc2(x))
-        return self.fc3(x)
+        logits: torch.Tensor = self.fc3(x)
+        return logits
 
 
 def main() -> None:
@@ -157,7 +158,9 @@ def main() -> None:
     if rank == 0:
         print(f"data: {source}, {len(x_train)} training samples, world size {world_size}")
     train = TensorDataset(torch.from_numpy(x_train), torch.from_numpy(y_train).long())
-    sampler = DistributedSampler(train, shuffle=True, seed=0) if distributed else None
+    sampler: DistributedSampler[tuple[torch.Tensor, ...]] | None = (
+        DistributedSampler(train, shuffle=True, seed=0) if distributed else None
+    )
     loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler, shuffle=sampler is None)
 
     model: nn.Module = Net(x_train.shape[1])
@@ -175,7 +178,7 @@ def main() -> None:
         for x, y in loader:
             optimizer.zero_grad()
             loss = F.cross_entropy(model(x), y)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             totals += torch.tensor([loss.item() * len(y), len(y)])
         if distributed:
