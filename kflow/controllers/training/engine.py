@@ -258,7 +258,9 @@ class JobController(Controller):
         self.now = now
         self.name = self.contract.operator_name
         self._reserved: dict[Key, set[str]] = {}  # job -> services with reserved ports
-        self._leader_seen: dict[tuple[str, str], float] = {}  # (job uid, pod uid) -> running since
+        self._leader_seen: dict[
+            Key, dict[str, float]
+        ] = {}  # job -> leader pod uid -> running since
         self._retries: dict[str, int] = {}  # job uid -> pods recreated after a failure
         self._stopping: dict[str, asyncio.Task[None]] = {}
 
@@ -287,6 +289,8 @@ class JobController(Controller):
         return reserve
 
     def _release(self, key: Key) -> None:
+        """Forget what a finished or deleted job held: port reservations, leader times."""
+        self._leader_seen.pop(key, None)
         for service in self._reserved.pop(key, set()):
             self.runtime.release_ports(key[0], service)
 
@@ -499,14 +503,13 @@ class JobController(Controller):
         self, job: Obj, topo: Topology, leaders: list[Replica], pods: dict[Replica, Obj]
     ) -> tuple[bool, float | None]:
         """Whether followers may be created: every leader runs and accepts connections."""
-        job_uid = str(m.meta(job)["uid"])
         for leader in leaders:
             pod = pods.get(leader)
             if pod is None or (pod.get("status") or {}).get("phase") != "Running":
                 return False, None  # its status change wakes us
             seen = self._leader_seen.setdefault(
-                (job_uid, str(m.meta(pod)["uid"])), time.monotonic()
-            )
+                (m.namespace_of(job), m.name_of(job)), {}
+            ).setdefault(str(m.meta(pod)["uid"]), time.monotonic())
             if not self.framework.leader_listens or topo.port(leader.rtype) is None:
                 continue
             host, port = topo.address(leader)
