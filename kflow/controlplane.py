@@ -39,6 +39,7 @@ import yaml
 from kflow import __version__
 from kflow.api import (
     core,  # noqa: F401  (registers the core kinds)
+    katib,  # noqa: F401  (registers Katib's Experiment, Trial and Suggestion)
     training,  # noqa: F401  (registers the training-job kinds)
 )
 from kflow.api.errors import AlreadyExists
