@@ -11,6 +11,7 @@ server knowing them.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -151,17 +152,29 @@ class Registry:
         return sorted(matches, key=lambda k: (k.group != "", k.group))[0]
 
     def groups(self) -> dict[str, list[str]]:
-        """Group name -> its served versions, preferred (storage) version first."""
+        """Group name -> its served versions, preferred first, by Kubernetes' version priority.
+
+        One group can hold kinds of several versions (`kubeflow.org`: training jobs at
+        v1, Katib at v1beta1); like the API server, the preferred version is the
+        highest-priority one: GA before beta before alpha, higher numbers first.
+        """
         out: dict[str, list[str]] = {}
         for info in self._by_resource.values():
             versions = out.setdefault(info.group, [])
             for v in info.served_versions:
                 if v not in versions:
                     versions.append(v)
-            # the storage version is the preferred one
-            versions.remove(info.version)
-            versions.insert(0, info.version)
-        return out
+        return {group: sorted(versions, key=version_priority) for group, versions in out.items()}
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Sort key putting `v2` before `v1` before `v1beta2` before `v1beta1` before `v1alpha1`."""
+    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if match is None:
+        return (3, 0, 0, version)  # not Kubernetes-like: last, alphabetically
+    major, stage, minor = int(match[1]), match[2], int(match[3] or 0)
+    rank = {None: 0, "beta": 1, "alpha": 2}[stage]
+    return (rank, -major, -minor, version)
 
 
 registry = Registry()

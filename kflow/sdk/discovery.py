@@ -154,6 +154,11 @@ class Discovery:
         for r in resources:
             if r.preferred and lowered in r.names:
                 return r
+        # a resource served only at a version its group does not prefer
+        # (`pytorchjobs` at kubeflow.org/v1 while Katib's v1beta1 kinds share the group)
+        by_name = [r for r in resources if lowered in r.names]
+        if by_name and len({r.group for r in by_name}) == 1:
+            return by_name[0]
         # `tfjobs.kubeflow.org` or `tfjobs.v1.kubeflow.org`
         head, _, rest = lowered.partition(".")
         if rest:
