@@ -38,6 +38,7 @@ import yaml
 
 from kflow import __version__
 from kflow.api import (
+    batch,  # noqa: F401  (registers the batch/v1 Job)
     core,  # noqa: F401  (registers the core kinds)
     katib,  # noqa: F401  (registers Katib's Experiment, Trial and Suggestion)
     training,  # noqa: F401  (registers the training-job kinds)
@@ -48,6 +49,7 @@ from kflow.certs import ensure_certificates
 from kflow.controllers.endpoints import EndpointsController
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.garbage_collector import GarbageCollector
+from kflow.controllers.jobs import JobController
 from kflow.controllers.manager import Manager
 from kflow.controllers.namespaces import NamespaceController
 from kflow.controllers.pods import PodController
@@ -200,6 +202,7 @@ class ControlPlane:
         self.manager.add(GarbageCollector(self.store, registry))
         self.services = ServiceResolver(self.store, self.runtime)
         self.manager.add(EndpointsController(self.store, self.services))
+        self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None

@@ -1,11 +1,12 @@
 """Decode the Kubernetes protobuf bodies kubectl's typed commands send.
 
-`kubectl create namespace|configmap|secret|service` POST their object as
+`kubectl create namespace|configmap|secret|service|job` POST their object as
 `application/vnd.kubernetes.protobuf` and do not retry as JSON, so the server reads
 that encoding for the few core kinds those commands make: a `k8s\\0` magic, then a
 `runtime.Unknown` envelope (apiVersion, kind, raw bytes) around the typed message.
 Each kind is a table of field number -> JSON name and type, taken from
-`k8s.io/api/core/v1/generated.proto`; zero values are dropped, as Go's JSON
+`k8s.io/api/core/v1/generated.proto` (and `batch/v1` for Job, with the pod template
+fields `kubectl create job` writes); zero values are dropped, as Go's JSON
 `omitempty` would. Anything else is 415 with a hint to send JSON.
 """
 
@@ -66,6 +67,46 @@ _SERVICE_SPEC: Schema = {
     10: ("externalName", "string", False),
     11: ("externalTrafficPolicy", "string", False),
 }
+_CONTAINER: Schema = {
+    1: ("name", "string", False),
+    2: ("image", "string", False),
+    3: ("command", "string", True),
+    4: ("args", "string", True),
+    5: ("workingDir", "string", False),
+    7: ("env", {1: ("name", "string", False), 2: ("value", "string", False)}, True),
+    13: ("terminationMessagePath", "string", False),
+    14: ("imagePullPolicy", "string", False),
+    20: ("terminationMessagePolicy", "string", False),
+}
+_POD_TEMPLATE: Schema = {
+    1: ("metadata", _OBJECT_META, False),
+    2: (
+        "spec",
+        {
+            2: ("containers", _CONTAINER, True),
+            3: ("restartPolicy", "string", False),
+            4: ("terminationGracePeriodSeconds", "int", False),
+            5: ("activeDeadlineSeconds", "int", False),
+            6: ("dnsPolicy", "string", False),
+            7: ("nodeSelector", ("map", "string"), False),
+            8: ("serviceAccountName", "string", False),
+            20: ("initContainers", _CONTAINER, True),
+        },
+        False,
+    ),
+}
+_JOB_SPEC: Schema = {
+    1: ("parallelism", "int", False),
+    2: ("completions", "int", False),
+    3: ("activeDeadlineSeconds", "int", False),
+    4: ("selector", {1: ("matchLabels", ("map", "string"), False)}, False),
+    5: ("manualSelector", "bool", False),
+    6: ("template", _POD_TEMPLATE, False),
+    7: ("backoffLimit", "int", False),
+    8: ("ttlSecondsAfterFinished", "int", False),
+    9: ("completionMode", "string", False),
+    10: ("suspend", "bool", False),
+}
 _KINDS: dict[str, Schema] = {
     "Namespace": {
         1: ("metadata", _OBJECT_META, False),
@@ -85,6 +126,7 @@ _KINDS: dict[str, Schema] = {
         5: ("immutable", "bool", False),
     },
     "Service": {1: ("metadata", _OBJECT_META, False), 2: ("spec", _SERVICE_SPEC, False)},
+    "Job": {1: ("metadata", _OBJECT_META, False), 2: ("spec", _JOB_SPEC, False)},
     "DeleteOptions": {
         1: ("gracePeriodSeconds", "int", False),
         2: (
