@@ -8,19 +8,14 @@ experiments` prints Katib's columns.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 import kflow.api.katib  # noqa: F401  (registers Katib's kinds)
-from kflow.controlplane import bootstrap
-from kflow.server.app import create_app
-from kflow.store.memory import MemoryStore
 from tests.server.conftest import KUBECTL, Live
-from tests.server.support import write_kubeconfig
-from tests.support import FakeRuntime, LiveServer, create_namespace
+from tests.support import create_namespace
 
 SEED = Path(__file__).parents[3] / "examples" / "seeds" / "experiment-random-example.yaml"
 
@@ -28,20 +23,6 @@ pytestmark = [
     pytest.mark.kubectl,
     pytest.mark.skipif(not os.path.exists(KUBECTL), reason="kubectl is not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    store = MemoryStore()
-    bootstrap(store)
-    app = create_app(store=store, runtime=FakeRuntime())
-    home = tmp_path_factory.mktemp("kubectl-katib")
-    try:
-        with LiveServer(app) as server:
-            kubeconfig = write_kubeconfig(home / "kubeconfig", server.url, None)
-            yield Live(server, store, FakeRuntime(), kubeconfig, home)
-    finally:
-        store.close()
 
 
 def test_seed_experiment_applies_and_reads_back_defaulted(live: Live) -> None:

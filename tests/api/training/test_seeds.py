@@ -7,19 +7,14 @@ old versions are converted on admission, and kubectl reads them back as v1.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 import kflow.api.training  # noqa: F401  (registers the training kinds)
-from kflow.controlplane import bootstrap
-from kflow.server.app import create_app
-from kflow.store.memory import MemoryStore
 from tests.server.conftest import KUBECTL, Live
-from tests.server.support import write_kubeconfig
-from tests.support import FakeRuntime, LiveServer, create_namespace
+from tests.support import create_namespace
 
 # the training kinds' seeds; other kinds' seeds (a Katib Experiment) have their own tests
 SEEDS = sorted(
@@ -32,20 +27,6 @@ pytestmark = [
     pytest.mark.kubectl,
     pytest.mark.skipif(not os.path.exists(KUBECTL), reason="kubectl is not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    store = MemoryStore()
-    bootstrap(store)
-    app = create_app(store=store, runtime=FakeRuntime())
-    home = tmp_path_factory.mktemp("kubectl-training")
-    try:
-        with LiveServer(app) as server:
-            kubeconfig = write_kubeconfig(home / "kubeconfig", server.url, None)
-            yield Live(server, store, FakeRuntime(), kubeconfig, home)
-    finally:
-        store.close()
 
 
 def test_there_are_seed_yamls() -> None:
