@@ -251,8 +251,53 @@ def _volume(raw: Obj, resolver: Resolver) -> Volume:
             if items:
                 files = {str(i["path"]): files[i["key"]] for i in items if i.get("key") in files}
             return Volume(name, VolumeType.FILES, files=files, secret=resource == "secrets")
-    # emptyDir, and kinds with no local meaning (downwardAPI, projected, ...) as scratch space
+    if "downwardAPI" in raw:
+        return Volume(name, VolumeType.FILES, files=_downward_files(resolver.pod, raw["downwardAPI"]))
+    # emptyDir, and kinds with no local meaning (projected, ...) as scratch space
     return Volume(name, VolumeType.EMPTY_DIR)
+
+
+def _downward_files(pod: Obj, source: Obj) -> dict[str, bytes]:
+    """A downwardAPI volume's files: the pod's own fields (`metadata.namespace`, labels...)."""
+    files: dict[str, bytes] = {}
+    for item in source.get("items") or []:
+        ref = item.get("fieldRef") or {}
+        if item.get("path") and ref.get("fieldPath"):
+            files[str(item["path"])] = _field_ref(pod, str(ref["fieldPath"])).encode()
+    return files
+
+
+HOSTS_VOLUME = "kflow-etc-hosts"
+
+
+def _hosts_file(aliases: list[Obj]) -> bytes:
+    """The machine's /etc/hosts plus the pod's `hostAliases`, as the kubelet writes it."""
+    try:
+        with open("/etc/hosts", "rb") as f:
+            base = f.read()
+    except OSError:
+        base = b"127.0.0.1\tlocalhost\n"
+    lines = [base.rstrip(b"\n"), b"", b"# Entries added by HostAliases."]
+    for alias in aliases:
+        names = " ".join(str(h) for h in alias.get("hostnames") or [])
+        if alias.get("ip") and names:
+            lines.append(f"{alias['ip']}\t{names}".encode())
+    return b"\n".join(lines) + b"\n"
+
+
+def _with_host_aliases(spec: Obj, volumes: list[Volume], containers: list[Container]) -> None:
+    """Give every container an /etc/hosts with the pod's `hostAliases` (in its own mount
+    namespace, like the kubelet's managed hosts file)."""
+    aliases = spec.get("hostAliases") or []
+    if not aliases:
+        return
+    volumes.append(
+        Volume(HOSTS_VOLUME, VolumeType.FILES, files={"hosts": _hosts_file(aliases)})
+    )
+    for container in containers:
+        container.mounts.append(
+            VolumeMount(HOSTS_VOLUME, "/etc/hosts", read_only=True, sub_path="hosts")
+        )
 
 
 def build_launch(store: Store, pod: Obj) -> PodLaunch:
@@ -260,13 +305,17 @@ def build_launch(store: Store, pod: Obj) -> PodLaunch:
     spec = pod.get("spec") or {}
     md = pod.get("metadata") or {}
     resolver = Resolver(store, pod)
+    containers = [_container(c, resolver) for c in spec.get("containers") or []]
+    init_containers = [_container(c, resolver) for c in spec.get("initContainers") or []]
+    volumes = [_volume(v, resolver) for v in spec.get("volumes") or []]
+    _with_host_aliases(spec, volumes, [*init_containers, *containers])
     return PodLaunch(
         uid=str(md.get("uid")),
         namespace=str(md.get("namespace") or "default"),
         name=str(md.get("name")),
-        containers=[_container(c, resolver) for c in spec.get("containers") or []],
-        init_containers=[_container(c, resolver) for c in spec.get("initContainers") or []],
-        volumes=[_volume(v, resolver) for v in spec.get("volumes") or []],
+        containers=containers,
+        init_containers=init_containers,
+        volumes=volumes,
         restart_policy=str(spec.get("restartPolicy") or "Always"),
         termination_grace_period_seconds=int(spec.get("terminationGracePeriodSeconds", 30)),
     )

@@ -196,6 +196,13 @@ class Runtime(abc.ABC):
         """Forget `service`'s reservations (its job is gone); a no-op by default."""
         return None
 
+    def container_path(self, uid: str, container: str, path: str) -> str | None:
+        """Where `path`, as `container` of pod `uid` sees it, is readable by kflow.
+
+        None when the runtime cannot tell (the pod is unknown, or its files are not
+        on this machine)."""
+        return None
+
     @abc.abstractmethod
     def logs(
         self,

@@ -512,6 +512,27 @@ class LocalRuntime(Runtime):
         status: dict[str, Any] = orjson.loads(orjson.dumps(pod.record["status"]))
         return status
 
+    def container_path(self, uid: str, container: str, path: str) -> str | None:
+        """The host path behind `path` in the container: through the volume mounted at
+        the longest prefix of `path`, else `path` itself (the host's own file)."""
+        pod = self._pods.get(uid)
+        if pod is None:
+            return None
+        dirs: dict[str, str] = pod.launch.get("runtime", {}).get("volume_dirs") or {}
+        boxes = [*pod.launch.get("containers", []), *pod.launch.get("init_containers", [])]
+        mounts = next((b.get("mounts") or [] for b in boxes if b.get("name") == container), [])
+        target = os.path.normpath(path)
+        best: tuple[int, str] | None = None
+        for mount in mounts:
+            at = os.path.normpath(str(mount.get("mount_path")))
+            if (target == at or target.startswith(at.rstrip("/") + "/")) and mount["name"] in dirs:
+                if best is None or len(at) > best[0]:
+                    source = dirs[mount["name"]]
+                    if mount.get("sub_path"):
+                        source = _mounts.inside(source, str(mount["sub_path"]))
+                    best = (len(at), _mounts.inside(source, os.path.relpath(target, at)))
+        return best[1] if best else target
+
     def port_map(self, uid: str) -> dict[int, int]:
         return dict(self._ports.by_pod.get(uid, {}))
 

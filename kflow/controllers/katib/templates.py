@@ -1,0 +1,249 @@
+"""From an experiment's trial template to a Trial, and from a Trial to its workload.
+
+`trial_for` is Katib's manifest generator: the template (inline `trialSpec` or the
+YAML at `templatePath` of a ConfigMap) with every `${trialParameters.<name>}`
+replaced by the assignment's value or by a meta reference (`${trialSpec.Name}`,
+`Namespace`, `Kind`, `APIVersion`, `Labels[key]`, `Annotations[key]`), named after
+the trial. `workload_for` adds what Katib's pod webhook would: trial and experiment
+labels on every pod template, `KATIB_TRIAL_NAME` in the primary container, a
+volume where a File or TensorFlowEvent collector reads, a Custom collector's
+container, and for Push the pieces `kubeflow.katib.report_metrics` needs (the
+service-account namespace file and the DB manager's address).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from kflow.api import meta as m
+from kflow.api.errors import NotFound
+from kflow.controllers.katib.records import EXPERIMENT_LABEL, TRIAL_LABEL
+from kflow.store.interface import Store
+
+Obj = dict[str, Any]
+
+TRIAL_NAME_ENV = "KATIB_TRIAL_NAME"
+METRICS_VOLUME = "metrics-volume"
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+SERVICE_ACCOUNT_VOLUME = "kflow-katib-namespace"
+DB_MANAGER_NAMES = (
+    "katib-db-manager.kubeflow",
+    "katib-db-manager.kubeflow.svc",
+    "katib-db-manager.kubeflow.svc.cluster.local",
+)
+_META = re.compile(r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion)\}$")
+_META_MAP = re.compile(r"^\$\{trialSpec\.(Labels|Annotations)\[(.+)\]\}$")
+
+
+class TemplateError(Exception):
+    """The trial template can't be turned into a workload (a missing ConfigMap, bad YAML)."""
+
+
+def template_source(store: Store, experiment: Obj) -> Obj:
+    """The trial template's workload: inline, or read from its ConfigMap."""
+    template = (experiment.get("spec") or {}).get("trialTemplate") or {}
+    if template.get("trialSpec"):
+        return m.clone(template["trialSpec"])
+    ref = template.get("configMap") or {}
+    name, namespace = ref.get("configMapName"), ref.get("configMapNamespace")
+    path = str(ref.get("templatePath") or "")
+    try:
+        config_map = store.get("configmaps", str(namespace), str(name))
+    except NotFound:
+        raise TemplateError(f'ConfigMap "{namespace}/{name}" with the trial template not found')
+    text = (config_map.get("data") or {}).get(path)
+    if text is None:
+        raise TemplateError(f'ConfigMap "{namespace}/{name}" has no key "{path}"')
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise TemplateError(f'ConfigMap "{namespace}/{name}" key "{path}": {err}') from None
+    if not isinstance(loaded, dict):
+        raise TemplateError(f'ConfigMap "{namespace}/{name}" key "{path}" is not an object')
+    return loaded
+
+
+def _meta_value(reference: str, source: Obj, trial_name: str, namespace: str) -> str | None:
+    plain = _META.match(reference)
+    if plain:
+        return {
+            "Name": trial_name,
+            "Namespace": namespace,
+            "Kind": str(source.get("kind") or ""),
+            "APIVersion": str(source.get("apiVersion") or ""),
+        }[plain[1]]
+    keyed = _META_MAP.match(reference)
+    if keyed:
+        holder = (source.get("metadata") or {}).get(keyed[1].lower()) or {}
+        value = holder.get(keyed[2])
+        return None if value is None else str(value)
+    return None
+
+
+def render_run_spec(
+    experiment: Obj, source: Obj, trial_name: str, assignments: dict[str, str]
+) -> Obj:
+    """The workload of one trial: the template with its trial parameters filled in."""
+    namespace = m.namespace_of(experiment)
+    template = (experiment.get("spec") or {}).get("trialTemplate") or {}
+    text = json.dumps(source)
+    for parameter in template.get("trialParameters") or []:
+        name, reference = str(parameter.get("name")), str(parameter.get("reference"))
+        value = assignments.get(reference)
+        if value is None:
+            value = _meta_value(reference, source, trial_name, namespace)
+        if value is None:
+            raise TemplateError(
+                f"trial parameter {name!r}: reference {reference!r} has no value in this trial"
+            )
+        # the value lands inside a JSON string: escape it as one
+        text = text.replace("${trialParameters.%s}" % name, json.dumps(value)[1:-1])
+    run_spec: Obj = json.loads(text)
+    md = run_spec.setdefault("metadata", {})
+    md["name"], md["namespace"] = trial_name, namespace
+    return run_spec
+
+
+def trial_for(experiment: Obj, source: Obj, assignment: Obj) -> Obj:
+    """The Trial object for one suggestion (`status.suggestions[i]` of the Suggestion)."""
+    spec = experiment.get("spec") or {}
+    template = spec.get("trialTemplate") or {}
+    name = str(assignment["name"])
+    values = {
+        str(a.get("name")): str(a.get("value"))
+        for a in assignment.get("parameterAssignments") or []
+    }
+    trial_spec: Obj = {
+        "objective": m.clone(spec.get("objective") or {}),
+        "parameterAssignments": m.clone(assignment.get("parameterAssignments") or []),
+        "runSpec": render_run_spec(experiment, source, name, values),
+        "metricsCollector": m.clone(spec.get("metricsCollectorSpec") or {}),
+        "retainRun": bool(template.get("retain")),
+        "primaryContainerName": template.get("primaryContainerName"),
+        "successCondition": template.get("successCondition"),
+        "failureCondition": template.get("failureCondition"),
+    }
+    for key, value in (
+        ("primaryPodLabels", template.get("primaryPodLabels")),
+        ("earlyStoppingRules", assignment.get("earlyStoppingRules")),
+        ("labels", assignment.get("labels")),
+    ):
+        if value:
+            trial_spec[key] = m.clone(value)
+    labels = {**(m.labels_of(experiment)), **(assignment.get("labels") or {})}
+    labels[EXPERIMENT_LABEL] = m.name_of(experiment)
+    return {
+        "apiVersion": experiment.get("apiVersion"),
+        "kind": "Trial",
+        "metadata": {
+            "name": name,
+            "namespace": m.namespace_of(experiment),
+            "labels": labels,
+            "ownerReferences": [m.owner_reference(experiment)],
+        },
+        "spec": trial_spec,
+    }
+
+
+def pod_templates(obj: Any) -> Iterator[Obj]:
+    """Every pod template inside a workload (Job, TFJob replica specs, ...)."""
+    if isinstance(obj, dict):
+        template = obj.get("template")
+        if isinstance(template, dict) and isinstance(
+            (template.get("spec") or {}).get("containers"), list
+        ):
+            yield template
+        for key, value in obj.items():
+            if key != "template":
+                yield from pod_templates(value)
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from pod_templates(item)
+
+
+def _collector_dir(collector: Obj) -> str | None:
+    """Where a File or TensorFlowEvent collector reads, as a directory to mount."""
+    kind = (collector.get("collector") or {}).get("kind")
+    source = (collector.get("source") or {}).get("fileSystemPath") or {}
+    path = source.get("path")
+    if kind not in ("File", "TensorFlowEvent") or not path:
+        return None
+    return str(path) if source.get("kind") == "Directory" else os.path.dirname(str(path))
+
+
+def _add_env(container: Obj, name: str, value: str) -> None:
+    env = container.setdefault("env", [])
+    if not any(e.get("name") == name for e in env):
+        env.append({"name": name, "value": value})
+
+
+def _add_volume(pod_spec: Obj, volume: Obj) -> None:
+    volumes = pod_spec.setdefault("volumes", [])
+    if not any(v.get("name") == volume["name"] for v in volumes):
+        volumes.append(volume)
+
+
+def _add_mount(container: Obj, name: str, path: str) -> None:
+    mounts = container.setdefault("volumeMounts", [])
+    if not any(vm.get("mountPath") == path for vm in mounts):
+        mounts.append({"name": name, "mountPath": path})
+
+
+def workload_for(trial: Obj, db_manager_ip: str | None = None) -> Obj:
+    """The trial's `runSpec` with Katib's pod-level additions, owned by the trial."""
+    spec = trial.get("spec") or {}
+    workload = m.clone(spec.get("runSpec") or {})
+    md = workload.setdefault("metadata", {})
+    md["ownerReferences"] = [m.owner_reference(trial)]
+    labels = {TRIAL_LABEL: m.name_of(trial)}
+    experiment = m.labels_of(trial).get(EXPERIMENT_LABEL)
+    if experiment:
+        labels[EXPERIMENT_LABEL] = experiment
+    md["labels"] = {**(md.get("labels") or {}), **labels}
+    collector = spec.get("metricsCollector") or {}
+    kind = (collector.get("collector") or {}).get("kind")
+    primary = spec.get("primaryContainerName")
+    directory = _collector_dir(collector)
+    for template in pod_templates(workload):
+        tmd = template.setdefault("metadata", {})
+        tmd["labels"] = {**(tmd.get("labels") or {}), **labels}
+        pod_spec = template["spec"]
+        containers = [c for c in pod_spec["containers"] if c.get("name") == primary]
+        for container in containers:
+            _add_env(container, TRIAL_NAME_ENV, m.name_of(trial))
+            if directory:
+                _add_volume(pod_spec, {"name": METRICS_VOLUME, "emptyDir": {}})
+                _add_mount(container, METRICS_VOLUME, directory)
+            if kind in ("Push", "Custom", "None"):
+                _add_volume(
+                    pod_spec,
+                    {
+                        "name": SERVICE_ACCOUNT_VOLUME,
+                        "downwardAPI": {
+                            "items": [
+                                {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
+                            ]
+                        },
+                    },
+                )
+                _add_mount(container, SERVICE_ACCOUNT_VOLUME, SERVICE_ACCOUNT_DIR)
+                # grpc's own resolver skips /etc/hosts; the system one reads it
+                _add_env(container, "GRPC_DNS_RESOLVER", "native")
+        if kind in ("Push", "Custom", "None") and db_manager_ip:
+            aliases = pod_spec.setdefault("hostAliases", [])
+            if not any(a.get("ip") == db_manager_ip for a in aliases):
+                aliases.append({"ip": db_manager_ip, "hostnames": list(DB_MANAGER_NAMES)})
+        custom = (collector.get("collector") or {}).get("customCollector")
+        if kind == "Custom" and isinstance(custom, dict) and containers:
+            sidecar = m.clone(custom)
+            sidecar.setdefault("name", "metrics-logger-and-collector")
+            if not any(c.get("name") == sidecar["name"] for c in pod_spec["containers"]):
+                _add_env(sidecar, TRIAL_NAME_ENV, m.name_of(trial))
+                pod_spec["containers"].append(sidecar)
+    return workload
