@@ -267,6 +267,17 @@ class ExperimentStatus(K8sModel):
     trialsRunning: int | None = Field(None, description="Trials running.")
     trialsEarlyStopped: int | None = Field(None, description="Trials stopped early.")
     trialMetricsUnavailable: int | None = Field(None, description="Trials without the metric.")
+    pendingTrialList: list[str] | None = Field(None, description="Names of pending trials.")
+    runningTrialList: list[str] | None = Field(None, description="Names of running trials.")
+    succeededTrialList: list[str] | None = Field(None, description="Names of succeeded trials.")
+    failedTrialList: list[str] | None = Field(None, description="Names of failed trials.")
+    killedTrialList: list[str] | None = Field(None, description="Names of killed trials.")
+    earlyStoppedTrialList: list[str] | None = Field(
+        None, description="Names of early-stopped trials."
+    )
+    metricsUnavailableTrialList: list[str] | None = Field(
+        None, description="Names of trials that never reported the objective metric."
+    )
 
 
 class TrialSpec(K8sModel):
