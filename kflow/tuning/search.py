@@ -147,7 +147,8 @@ def _read(spec: dict[str, Any]) -> tuple[Search | None, Causes]:
     objective, problems = _objective(spec, name, settings)
     causes += problems
     stopping = spec.get("earlyStopping") if isinstance(spec.get("earlyStopping"), dict) else None
-    stopping_name, stopping_settings = None, {}
+    stopping_name: str | None = None
+    stopping_settings: dict[str, Any] = {}
     if stopping is not None and stopping.get("algorithmName"):
         stopping_name = stopping["algorithmName"]
         if stopping_name not in EARLY_STOPPING_SETTINGS:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from statistics import NormalDist
 from typing import Any
 
+import numpy as np
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -199,6 +200,22 @@ class Parameter:
         count = int((self.high - self.low) / step + Decimal("1e-9"))
         values = (self.low + k * step for k in range(count + 1))
         return tuple(str(int(v)) if self.type == "int" else format_double(float(v)) for v in values)
+
+    def sample(self, rng: np.random.Generator) -> str:
+        """A random value, drawn as the random sampler would (for hyperband and PBT)."""
+        d = self._distribution
+        if isinstance(d, CategoricalDistribution):
+            return self.decode(d.choices[int(rng.integers(len(d.choices)))])
+        if isinstance(d, IntDistribution) and not d.log:
+            return self.decode(d.low + d.step * int(rng.integers((d.high - d.low) // d.step + 1)))
+        assert isinstance(d, FloatDistribution | IntDistribution)
+        if d.log:
+            return self.decode(math.exp(rng.uniform(math.log(d.low), math.log(d.high))))
+        if isinstance(d, FloatDistribution) and d.step is not None:
+            return self.decode(
+                d.low + d.step * int(rng.integers(round((d.high - d.low) / d.step) + 1))
+            )
+        return self.decode(rng.uniform(d.low, d.high))
 
     def typed(self, text: str) -> Value:
         """A Katib string as the value a training program would parse from it."""

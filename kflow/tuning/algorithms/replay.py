@@ -78,7 +78,7 @@ def ordered(history: Sequence[TrialRecord]) -> list[TrialRecord]:
 
 def next_seq(history: Sequence[TrialRecord]) -> int:
     """The proposal number of the next new trial."""
-    seqs = [r.attrs["seq"] for r in history if isinstance(r.attrs.get("seq"), int)]
+    seqs: list[int] = [r.attrs["seq"] for r in history if isinstance(r.attrs.get("seq"), int)]
     return max([len(history) - 1, *seqs]) + 1
 
 

@@ -169,7 +169,7 @@ def suggest(search: Search, history: Sequence[TrialRecord], count: int, seed: in
             frozen = study.get_trials(deepcopy=False)[trial.number]
             attempts += 1
             if grid:
-                grid_id = frozen.system_attrs.get("grid_id")
+                grid_id = int(frozen.system_attrs["grid_id"])
                 # A missing record can make the grid sampler hand out a point twice; such
                 # a draw is marked failed (visited) and the sampler asked again.
                 if grid_id in used and attempts <= total:
