@@ -258,3 +258,53 @@ def decode(data: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise BadRequest("the protobuf body is malformed: a string is not UTF-8") from None
     return {"apiVersion": type_meta.get("apiVersion") or "v1", "kind": kind, **body}
+
+
+class MalformedMessage(ValueError):
+    """A protobuf message that does not decode against its table."""
+
+
+def decode_message(schema: Schema, data: bytes) -> dict[str, Any]:
+    """A plain protobuf message (no Kubernetes envelope) by its table; zero fields absent.
+
+    Strings, integers, booleans and nested messages only: what gRPC services such as
+    Katib's DB manager exchange. Raises `MalformedMessage`.
+    """
+    try:
+        return _message(schema, data)
+    except (_Malformed, UnicodeDecodeError) as exc:
+        raise MalformedMessage(str(exc)) from None
+
+
+def _encode_varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int64s take ten bytes, as in protobuf
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def encode_message(schema: Schema, message: dict[str, Any]) -> bytes:
+    """The inverse of `decode_message`: fields in number order, zero values omitted."""
+    out = bytearray()
+    for number, (name, kind, repeated) in sorted(schema.items()):
+        value = message.get(name)
+        for item in (value or []) if repeated else [value]:
+            if item is None or (not repeated and not item):
+                continue
+            if isinstance(kind, dict):
+                payload = encode_message(kind, item)
+            elif kind in ("int", "bool"):
+                out += _encode_varint(number << 3) + _encode_varint(int(item))
+                continue
+            elif kind == "string":
+                payload = str(item).encode("utf-8")
+            else:
+                raise TypeError(f"encode_message cannot write a {kind!r} field ({name})")
+            out += _encode_varint(number << 3 | 2) + _encode_varint(len(payload)) + payload
+    return bytes(out)
