@@ -109,7 +109,7 @@ class DBManager:
         server = grpc.aio.server()
         server.add_generic_rpc_handlers((self._handler(),))
         try:
-            bound = server.add_insecure_port(f"{host}:{port}")
+            bound = int(server.add_insecure_port(f"{host}:{port}"))
         except RuntimeError as exc:
             raise OSError(f"the DB manager cannot listen on {host}:{port}: {exc}") from None
         if not bound:
