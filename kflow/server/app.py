@@ -23,10 +23,12 @@ from kflow.api.errors import ApiError, InternalError, MethodNotAllowed, NotFound
 from kflow.api.kinds import Registry, registry
 from kflow.runtime.interface import Runtime
 from kflow.server import discovery, openapi_routes, resources
+from kflow.server import observations as observation_routes
 from kflow.server.context import ServerContext
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
 from kflow.server.responses import JSONResponse, error_response
 from kflow.store.interface import Store
+from kflow.store.observations import ObservationLog
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +85,13 @@ def create_app(
     registry: Registry = registry,
     authenticator: Authenticator | None = None,
     authorizer: Authorizer | None = None,
+    observations: ObservationLog | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
+
+    With `observations`, trials' observation logs are served at
+    `.../trials/<name>/observationlog` (before the resource routes, which would
+    otherwise take the path).
 
     `authenticator` defaults to trusting every caller as the local admin
     (`kflow-admin` in `system:masters`); `authorizer` defaults to allowing
@@ -115,6 +122,9 @@ def create_app(
         return register
 
     any_method = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    if observations is not None:
+        app.include_router(observation_routes.router(ctx, observations, _guarded))
 
     # -- resources (first: they are the hot path) -----------------------------
 
