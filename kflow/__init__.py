@@ -7,6 +7,7 @@
             print(line)
 
     kflow.train(fn, num_workers=2)       # a function as a PyTorchJob, logs streamed
+    kflow.tune(objective, {"lr": kflow.search.loguniform(1e-4, 1e-1)})  # a Katib Experiment
 
 Names are imported lazily, so `import kflow` stays cheap for the processes that only
 need a submodule (every pod's supervisor imports the package).
@@ -18,19 +19,30 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ApiError", "Client", "__version__", "train"]
+__all__ = ["ApiError", "Client", "__version__", "report", "search", "train", "tune"]
 
 if TYPE_CHECKING:
     from kflow.api.errors import ApiError
-    from kflow.sdk import Client
+    from kflow.sdk import Client, search
     from kflow.sdk.training import train
+    from kflow.sdk.trialrunner import report
+    from kflow.sdk.tuning import tune
 
-_LAZY = {"Client": "kflow.sdk", "ApiError": "kflow.api.errors", "train": "kflow.sdk.training"}
+_LAZY = {
+    "Client": "kflow.sdk",
+    "ApiError": "kflow.api.errors",
+    "train": "kflow.sdk.training",
+    "tune": "kflow.sdk.tuning",
+    "report": "kflow.sdk.trialrunner",
+}
+_MODULES = {"search": "kflow.sdk.search"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     raise AttributeError(f"module 'kflow' has no attribute {name!r}")

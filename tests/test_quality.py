@@ -37,7 +37,18 @@ def test_mypy_strict_on_the_package() -> None:
 
 
 def test_public_names_are_pinned() -> None:
-    assert sorted(kflow.__all__) == ["ApiError", "Client", "__version__", "train"]
+    assert sorted(kflow.__all__) == [
+        "ApiError",
+        "Client",
+        "__version__",
+        "report",
+        "search",
+        "train",
+        "tune",
+    ]
     assert kflow.train.__module__ == "kflow.sdk.training"
+    assert kflow.tune.__module__ == "kflow.sdk.tuning"
+    assert kflow.report.__module__ == "kflow.sdk.trialrunner"
+    assert kflow.search.__name__ == "kflow.sdk.search"
     assert kflow.Client.__module__ == "kflow.sdk.client"
     assert issubclass(kflow.ApiError, Exception)

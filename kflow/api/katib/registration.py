@@ -1,10 +1,15 @@
 """Katib's kinds as `KindInfo`s, and their registration into a kind registry.
 
 Experiment, Trial and Suggestion are served at `kubeflow.org/v1beta1` with the status
-subresource, their typed schemas, and the columns Katib's CRDs print: `TYPE` and
-`STATUS` of the last condition for all three, plus `REQUESTED` and `ASSIGNED` for a
-Suggestion. Only the Experiment has defaulting and semantic validation upstream; the
-other two are written by the experiment controller and checked against their models.
+subresource and their typed schemas. Columns are server-side (Tables), so `kubectl
+get` prints the same as `kflow get`. A Suggestion prints what Katib's CRD prints (`TYPE`
+and `STATUS` of the last condition, `REQUESTED`, `ASSIGNED`). Experiments and Trials
+print more than Katib's `TYPE`/`STATUS`, because a tuning run is read from its list:
+the last condition as `STATUS`, the objective value (the optimal trial's, for an
+experiment) by the metric's strategy (min, max or latest), the trial counts, and a
+trial's parameters. Only the Experiment has defaulting and semantic validation
+upstream; the other two are written by the experiment controller and checked
+against their models.
 """
 
 from __future__ import annotations
@@ -64,7 +69,119 @@ KATIB_COLUMNS = (
     Column("STATUS", condition_status, description="The status of the last condition."),
     age_column(),
 )
-"""`kubectl get experiments` and `kubectl get trials`, as Katib's CRDs print them."""
+"""The columns Katib's CRDs print (`kubectl get suggestions` still prints these)."""
+
+
+def _number(text: object) -> float | None:
+    try:
+        return float(str(text))
+    except ValueError:
+        return None
+
+
+def metric_value(objective: object, observation: object, name: str | None = None) -> float | None:
+    """A metric of an observation (the objective metric by default), reduced by its strategy.
+
+    Katib keeps each metric's min, max and latest; the objective's `metricStrategies`
+    say which one counts (by default max when maximizing, min when minimizing).
+    """
+    objective = objective if isinstance(objective, dict) else {}
+    metric = name or objective.get("objectiveMetricName")
+    metrics = observation.get("metrics") if isinstance(observation, dict) else None
+    found = next(
+        (x for x in metrics or [] if isinstance(x, dict) and x.get("name") == metric), None
+    )
+    if found is None:
+        return None
+    strategies = {
+        s.get("name"): s.get("value")
+        for s in objective.get("metricStrategies") or []
+        if isinstance(s, dict)
+    }
+    default = {"maximize": "max", "minimize": "min"}.get(str(objective.get("type")), "latest")
+    return _number(found.get(str(strategies.get(metric) or default)))
+
+
+def trial_objective_value(trial: Obj) -> float | None:
+    """A trial's objective value, from its observation."""
+    spec, status = trial.get("spec") or {}, trial.get("status") or {}
+    return metric_value(spec.get("objective"), status.get("observation"))
+
+
+def best_objective_value(experiment: Obj) -> float | None:
+    """The objective value of an experiment's current optimal trial."""
+    spec, status = experiment.get("spec") or {}, experiment.get("status") or {}
+    optimal = status.get("currentOptimalTrial") or {}
+    return metric_value(spec.get("objective"), optimal.get("observation"))
+
+
+def trial_counts(experiment: Obj) -> str:
+    """`9/12` (succeeded of created), then what else is not plain: `, 1 failed, 2 running`."""
+    status = experiment.get("status") or {}
+    text = f"{int(status.get('trialsSucceeded') or 0)}/{int(status.get('trials') or 0)}"
+    for key, label in (
+        ("trialsRunning", "running"),
+        ("trialsPending", "pending"),
+        ("trialsFailed", "failed"),
+        ("trialsEarlyStopped", "early stopped"),
+        ("trialsKilled", "killed"),
+        ("trialMetricsUnavailable", "without metrics"),
+    ):
+        if status.get(key):
+            text += f", {int(status[key])} {label}"
+    return text
+
+
+def _best_trial(obj: Obj) -> object:
+    return ((obj.get("status") or {}).get("currentOptimalTrial") or {}).get("bestTrialName")
+
+
+def _algorithm(obj: Obj) -> object:
+    return ((obj.get("spec") or {}).get("algorithm") or {}).get("algorithmName")
+
+
+def trial_parameters(trial: Obj) -> str:
+    """`lr=0.01, optimizer=adam`: a trial's assignments in spec order."""
+    assignments = (trial.get("spec") or {}).get("parameterAssignments") or []
+    return ", ".join(f"{a.get('name')}={a.get('value')}" for a in assignments)
+
+
+def trial_metrics(trial: Obj) -> str:
+    """Every metric's latest value: `Validation-accuracy=0.97, Train-accuracy=0.98`."""
+    metrics = ((trial.get("status") or {}).get("observation") or {}).get("metrics") or []
+    return ", ".join(f"{x.get('name')}={x.get('latest')}" for x in metrics)
+
+
+EXPERIMENT_COLUMNS = (
+    name_column(),
+    Column("STATUS", condition_type, description="The type of the last condition."),
+    Column(
+        "BEST",
+        best_objective_value,
+        "number",
+        "The objective value of the optimal trial so far, by the metric's strategy.",
+    ),
+    Column("TRIALS", trial_counts, description="Trials succeeded of created, and the others."),
+    Column("ALGORITHM", _algorithm, description="The search algorithm.", priority=1),
+    Column("OPTIMAL TRIAL", _best_trial, description="The best trial so far.", priority=1),
+    age_column(),
+)
+"""`kubectl get experiments`: Katib's `TYPE` as STATUS, the best value and trial counts."""
+
+TRIAL_COLUMNS = (
+    name_column(),
+    Column("STATUS", condition_type, description="The type of the last condition."),
+    Column(
+        "OBJECTIVE",
+        trial_objective_value,
+        "number",
+        "The objective metric's value, by its strategy.",
+    ),
+    Column("PARAMETERS", trial_parameters, description="The trial's parameter assignments."),
+    Column("METRICS", trial_metrics, description="Each metric's latest value.", priority=1),
+    age_column(),
+)
+"""`kubectl get trials`: the state, the objective value and the parameters of each trial."""
 
 SUGGESTION_COLUMNS = (
     *KATIB_COLUMNS[:3],
@@ -102,11 +219,11 @@ def katib_kinds() -> list[KindInfo]:
         _kind(
             "Experiment",
             "experiments",
-            KATIB_COLUMNS,
+            EXPERIMENT_COLUMNS,
             defaulters=(default_experiment,),
             validators=(validate_experiment,),
         ),
-        _kind("Trial", "trials", KATIB_COLUMNS),
+        _kind("Trial", "trials", TRIAL_COLUMNS),
         _kind("Suggestion", "suggestions", SUGGESTION_COLUMNS),
     ]
 
