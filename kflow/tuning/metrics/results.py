@@ -11,6 +11,7 @@ it: they are reported in `problems` for the controller to show as Events.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kflow.api.katib.observations import Observation
@@ -54,6 +55,10 @@ def unavailable(objective: str, timestamp: str = timestamps.ZERO_TIME) -> Observ
     return Observation(metric=objective, value=UNAVAILABLE, timestamp=timestamp)
 
 
-def objective_reported(observations: list[Observation], objective: str) -> bool:
-    """Whether any observation is of the objective metric (with a real value)."""
-    return any(o.metric == objective and o.value != UNAVAILABLE for o in observations)
+def objective_reported(observations: Sequence[Observation], objective: str) -> bool:
+    """Whether any row is of the objective metric (Katib's test before `unavailable`).
+
+    An `unavailable` row counts too, so a second end-of-trial check adds no second one;
+    whether the trial has a real value is `value != UNAVAILABLE`.
+    """
+    return any(o.metric == objective for o in observations)

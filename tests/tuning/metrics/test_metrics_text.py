@@ -128,7 +128,8 @@ def test_unavailable_is_katibs_row_for_a_missing_objective() -> None:
     rows = parse_text(b"loss=0.5\n", metric_names=NAMES, now=NOW).observations
     assert not objective_reported(rows, "accuracy")
     assert unavailable("accuracy") == Observation("accuracy", UNAVAILABLE, "0001-01-01T00:00:00Z")
-    assert not objective_reported([unavailable("accuracy")], "accuracy")
+    # a second end-of-trial check must not add a second unavailable row
+    assert objective_reported([unavailable("accuracy")], "accuracy")
 
 
 @pytest.mark.parametrize(
