@@ -143,6 +143,11 @@ def _grid_ids(history: Sequence[TrialRecord]) -> set[int]:
     return ids
 
 
+def _study_attrs(study: optuna.Study) -> dict[str, Any]:
+    # Study has no public getter for system attrs (the Sobol counter lives there).
+    return dict(study._storage.get_study_system_attrs(study._study_id))
+
+
 def suggest(search: Search, history: Sequence[TrialRecord], count: int, seed: int) -> Suggested:
     """Ask the algorithm's sampler `count` times over the replayed history."""
     base_seed = search.seed(seed)
@@ -156,14 +161,14 @@ def suggest(search: Search, history: Sequence[TrialRecord], count: int, seed: in
         used = _grid_ids(history)
     else:
         distributions = {p.name: p.sampler_distribution() for p in search.parameters}
-    encode = _grid_encode if grid else Parameter.encode
     assignments: list[Assignment] = []
     with quiet():
         sampler = make_sampler(search, base_seed, derive_seed(base_seed, seq))
+        encode = _grid_encode if grid else Parameter.encode
         study = build_study(
             history, search.parameters, search.objective, sampler, distributions, encode
         )
-        attempts = 0
+        known, attempts = _study_attrs(study), 0
         while len(assignments) < count and (not grid or len(used) < total):
             trial = study.ask(fixed_distributions=distributions)
             frozen = study.get_trials(deepcopy=False)[trial.number]
@@ -176,18 +181,20 @@ def suggest(search: Search, history: Sequence[TrialRecord], count: int, seed: in
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
                     continue
                 used.add(grid_id)
-            decode = str if grid else None
             parameters = {
-                p.name: decode(trial.params[p.name]) if decode else p.decode(trial.params[p.name])
+                p.name: str(trial.params[p.name]) if grid else p.decode(trial.params[p.name])
                 for p in search.parameters
             }
             attrs: dict[str, Any] = {
                 "seq": seq + len(assignments),
                 "optuna": dict(frozen.system_attrs),
             }
-            # Study has no public getter for system attrs (the Sobol counter lives there).
-            study_attrs = study._storage.get_study_system_attrs(study._study_id)
-            if study_attrs:
-                attrs["optuna_study"] = dict(study_attrs)
+            # Only what changed: the replay merges these in proposal order (NSGA-II keeps
+            # an entry per generation here, which would otherwise repeat on every trial).
+            now = _study_attrs(study)
+            changed = {k: v for k, v in now.items() if k not in known or known[k] != v}
+            if changed:
+                attrs["optuna_study"] = changed
+            known = now
             assignments.append(Assignment(parameters=parameters, attrs=attrs))
     return Suggested(assignments, exhausted=grid and len(used) >= total)
