@@ -72,7 +72,13 @@ def parse_prometheus(
     cursor: str | None = None,
 ) -> Collected:
     """The observations in one scrape of a text exposition, new since `cursor`."""
-    selectors = {m: parse_selector(m) for m in dict.fromkeys(metric_names)}
+    selectors: dict[str, tuple[str, dict[str, str]]] = {}
+    problems: list[str] = []
+    for metric in dict.fromkeys(metric_names):
+        try:
+            selectors[metric] = parse_selector(metric)
+        except ValueError as exc:
+            problems.append(str(exc))
     last: dict[str, list[Any]] = {}
     if cursor:
         try:
@@ -80,15 +86,11 @@ def parse_prometheus(
         except (ValueError, AttributeError):
             last = {}
     found: dict[str, tuple[float, float | None]] = {}
-    problems: list[str] = []
     try:
         samples = [s for family in _families(body) for s in family.samples]
     except ValueError as exc:
-        return Collected(
-            [],
-            json.dumps({"last": last}, sort_keys=True),
-            [f"not a Prometheus text exposition: {exc}"],
-        )
+        problems.append(f"not a Prometheus text exposition: {exc}")
+        return Collected([], json.dumps({"last": last}, sort_keys=True), problems)
     for metric, (name, labels) in selectors.items():
         for sample in samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):

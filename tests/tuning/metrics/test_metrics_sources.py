@@ -65,6 +65,11 @@ def test_sample_timestamps_and_bad_bodies() -> None:
     bad = parse_prometheus("accuracy{ 0.5\n", metric_names=["accuracy"], now=NOW)
     assert bad.observations == []
     assert bad.problems and "not a Prometheus text exposition" in bad.problems[0]
+    odd = parse_prometheus(body, metric_names=["val-accuracy", "accuracy"], now=NOW)
+    assert [o.metric for o in odd.observations] == ["accuracy"]
+    assert odd.problems == [
+        "'val-accuracy' is not a Prometheus metric name or name{label=\"value\"}"
+    ]
 
 
 def test_selectors() -> None:
