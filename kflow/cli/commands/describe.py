@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from kflow.api.errors import ApiError, NotFound
 from kflow.cli import describers, ui
+from kflow.cli.describe_experiment import describe_experiment
+from kflow.sdk import Client
 
 HELP = """Show an object in detail, with the Events about it, like `kubectl describe`.
+
+An Experiment (Katib) is described as a tuning report: objective, algorithm, the best trial with its parameters and metrics, and a table of its trials.
 
 Examples:
   kflow describe pod web
   kflow describe tfjob/mnist -n team-a
+  kflow describe experiment random-example
 """
+
+EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
+
+
+def _describe(client: Client, obj: dict[str, Any], events: list[dict[str, Any]] | None) -> str:
+    """The describe text, by kind: a Katib Experiment with its trials, else the generic one."""
+    api_version = str(obj.get("apiVersion") or "")
+    if obj.get("kind") == "Experiment" and api_version.startswith("kubeflow.org/"):
+        meta = obj.get("metadata") or {}
+        trials = client.list(
+            "trials",
+            namespace=meta.get("namespace"),
+            labels=f"{EXPERIMENT_LABEL}={meta.get('name')}",
+        ).items
+        return describe_experiment(obj, trials, events)
+    return describers.describe(obj, events)
 
 
 def register(app: typer.Typer) -> None:
@@ -39,10 +60,10 @@ def register(app: typer.Typer) -> None:
                 ok = False
                 continue
             try:
-                events: list[dict[str, object]] | None = client.events_for(obj)
+                events: list[dict[str, Any]] | None = client.events_for(obj)
             except ApiError:
                 events = None  # a server without Events still describes the object
-            texts.append(describers.describe(obj, events))
+            texts.append(_describe(client, obj, events))
         if texts:
             typer.echo("\n\n".join(t.rstrip("\n") for t in texts))
         if not ok:
