@@ -60,7 +60,11 @@ from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
 from kflow.store.interface import Store
+from kflow.store.memory_observations import MemoryObservationLog
+from kflow.store.observations import ObservationLog
 from kflow.store.sqlite import SQLiteStore
+from kflow.store.sqlite_observations import SQLiteObservationLog
+from kflow.tuning_service import TuningService
 
 log = logging.getLogger("kflow")
 
@@ -188,10 +192,16 @@ class ControlPlane:
         *,
         store: Store | None = None,
         runtime: Runtime | None = None,
+        observations: ObservationLog | None = None,
         token: str | None = None,
     ) -> None:
         self.paths = Paths(home)
         home.mkdir(parents=True, exist_ok=True)
+        if observations is None:  # next to the objects: the same database, or memory
+            observations = (
+                MemoryObservationLog() if store else SQLiteObservationLog(self.paths.database)
+            )
+        self.observations = observations
         self.store = store or SQLiteStore(self.paths.database)
         self.runtime = runtime or LocalRuntime(self.paths.runtime)
         self.token = token
@@ -205,15 +215,26 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
+        self.tuning = TuningService(
+            home, self.store, self.runtime, observations, self.manager, self.recorder
+        )
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
-        self.app = create_app(store=self.store, runtime=self.runtime, authenticator=authenticator)
+        self.app = create_app(
+            store=self.store,
+            runtime=self.runtime,
+            authenticator=authenticator,
+            observations=observations,
+        )
 
     async def start(self) -> None:
         bootstrap(self.store)
+        await self.tuning.start()
         await self.manager.start()
 
     async def stop(self) -> None:
         await self.manager.stop()
+        await self.tuning.stop()
+        self.observations.close()
         self.store.close()
 
 

@@ -7,8 +7,10 @@ one Manager. Experiments are admitted like the server admits them.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from kflow.api import meta as m
 from kflow.api.admission import admit
 from kflow.api.kinds import registry
 from kflow.controllers.events import EventRecorder
+from kflow.controllers.garbage_collector import GarbageCollector
 from kflow.controllers.jobs import JobController
 from kflow.controllers.katib import katib_controllers
 from kflow.controllers.manager import Manager
@@ -35,6 +38,16 @@ PY = sys.executable
 EXPERIMENTS = "experiments.kubeflow.org"
 TRIALS = "trials.kubeflow.org"
 SUGGESTIONS = "suggestions.kubeflow.org"
+
+
+def runs_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test function in a fresh event loop (the suite has no async plugin)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
 
 
 def experiment(
@@ -155,6 +168,7 @@ async def control_plane(
     manager = Manager(store)
     manager.add(PodController(store, runtime, recorder))
     manager.add(JobController(store, recorder))
+    manager.add(GarbageCollector(store, registry))
     for controller in katib_controllers(store, runtime, observations, recorder, poll_seconds=0.2):
         manager.add(controller)
     await manager.start()

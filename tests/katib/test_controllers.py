@@ -9,7 +9,7 @@ import pytest
 from kflow.api import meta as m
 from kflow.api.errors import NotFound
 from tests.conftest import async_wait_until
-from tests.katib.harness import EXPERIMENTS, SUGGESTIONS, control_plane, experiment
+from tests.katib.harness import EXPERIMENTS, SUGGESTIONS, control_plane, experiment, runs_async
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +22,7 @@ for epoch in range(3):
 """
 
 
+@runs_async
 async def test_experiment_runs_to_max_trials(tmp_path: Path) -> None:
     async with control_plane(tmp_path / "rt") as plane:
         plane.store.create(EXPERIMENTS, experiment("quad", QUADRATIC, max_trials=5, parallel=2))
@@ -57,6 +58,7 @@ async def test_experiment_runs_to_max_trials(tmp_path: Path) -> None:
         assert {s["name"] for s in suggestion["status"]["suggestions"]} == set(losses)
 
 
+@runs_async
 async def test_goal_reached_kills_the_rest(tmp_path: Path) -> None:
     slow_after_first = """
 import sys, time
@@ -94,6 +96,7 @@ if x > 0.0:
         )
 
 
+@runs_async
 async def test_failed_trials_fail_the_experiment(tmp_path: Path) -> None:
     async with control_plane(tmp_path / "rt") as plane:
         body = experiment("bad", "import sys; sys.exit(3)", max_trials=6, parallel=2, max_failed=1)
@@ -111,6 +114,7 @@ async def test_failed_trials_fail_the_experiment(tmp_path: Path) -> None:
         assert all(r.startswith("TrialFailed") for r in reasons)
 
 
+@runs_async
 async def test_a_trial_without_the_objective_is_metrics_unavailable(tmp_path: Path) -> None:
     async with control_plane(tmp_path / "rt") as plane:
         plane.store.create(
@@ -127,6 +131,7 @@ async def test_a_trial_without_the_objective_is_metrics_unavailable(tmp_path: Pa
         assert status["currentOptimalTrial"]["bestTrialName"] == ""
 
 
+@runs_async
 async def test_grid_exhaustion_ends_the_experiment(tmp_path: Path) -> None:
     async with control_plane(tmp_path / "rt") as plane:
         body = experiment(
@@ -150,6 +155,7 @@ async def test_grid_exhaustion_ends_the_experiment(tmp_path: Path) -> None:
         assert values == pytest.approx([0.0, 0.2, 0.4])
 
 
+@runs_async
 async def test_a_deleted_trial_takes_its_observations(tmp_path: Path) -> None:
     async with control_plane(tmp_path / "rt") as plane:
         plane.store.create(EXPERIMENTS, experiment("gone", QUADRATIC, max_trials=1, parallel=1))

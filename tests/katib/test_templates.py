@@ -104,6 +104,9 @@ def test_template_from_a_config_map() -> None:
         "templatePath": "job.yaml",
     }
     store = MemoryStore()
+    store.create(
+        "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubeflow"}}
+    )
     with pytest.raises(TemplateError, match="not found"):
         template_source(store, experiment)
     store.create(

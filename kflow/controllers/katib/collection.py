@@ -120,7 +120,11 @@ class MetricsCollector:
 
     def _keep_collected(self, trial: Obj, source: str, got: Collected) -> bool:
         self.observations.append(
-            m.namespace_of(trial), m.name_of(trial), got.observations, source=source, cursor=got.cursor
+            m.namespace_of(trial),
+            m.name_of(trial),
+            got.observations,
+            source=source,
+            cursor=got.cursor,
         )
         return bool(got.observations)
 
@@ -128,7 +132,9 @@ class MetricsCollector:
         formats = (source.get("filter") or {}).get("metricsFormat")
         return [str(f) for f in formats] if formats else None
 
-    async def _stdout(self, trial: Obj, pod: Obj, source: Obj, names: list[str], ended: bool) -> bool:
+    async def _stdout(
+        self, trial: Obj, pod: Obj, source: Obj, names: list[str], ended: bool
+    ) -> bool:
         container = str((trial.get("spec") or {}).get("primaryContainerName") or "")
         uid = str(m.meta(pod).get("uid"))
         key = f"stdout/{uid}/{container}"

@@ -16,6 +16,8 @@ Each reconcile reads the experiment, its Suggestion and its Trials, and:
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import logging
 from collections.abc import Hashable
 from typing import Any, cast
@@ -201,10 +203,9 @@ class ExperimentController(Controller):
             return
         body = m.clone(suggestion)
         body["spec"]["requests"] = requests
-        try:
+        # on a conflict, the suggestion's own change brings us back here
+        with contextlib.suppress(Conflict, NotFound):
             self.store.update(SUGGESTIONS, body)
-        except (Conflict, NotFound):
-            pass  # the suggestion's change brings us back here
 
     # --- Trials ---------------------------------------------------------------------
 
@@ -277,7 +278,7 @@ class ExperimentController(Controller):
                 "parameterAssignments": [
                     {"name": k, "value": v} for k, v in parameters_of(best).items()
                 ],
-                "observation": {"metrics": m.clone(metrics)},
+                "observation": {"metrics": copy.deepcopy(metrics)},
             }
         else:
             status.setdefault(
@@ -339,7 +340,9 @@ class ExperimentController(Controller):
             return False
         cond.set_condition(status, cond.EXPERIMENT_RESTARTING)
         status.pop("completionTime", None)
-        self.recorder.record(experiment, "Normal", "ExperimentRestarting", "Experiment is restarting")
+        self.recorder.record(
+            experiment, "Normal", "ExperimentRestarting", "Experiment is restarting"
+        )
         return True
 
     def _write(self, experiment: Obj, status: Obj) -> Result:

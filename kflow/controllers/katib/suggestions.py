@@ -13,6 +13,7 @@ creates Trials only from what this status holds.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import logging
 from collections.abc import Hashable
@@ -24,7 +25,7 @@ from kflow.api.katib import conditions as cond
 from kflow.api.selectors import parse_label_selector
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib.records import EXPERIMENT_LABEL, pending_record, record_of
-from kflow.controllers.manager import Controller, Result, WatchSpec, owner_keys
+from kflow.controllers.manager import Controller, Result, WatchSpec
 from kflow.store.interface import Store
 from kflow.store.observations import ObservationLog
 from kflow.tuning import suggest
@@ -152,7 +153,7 @@ class SuggestionController(Controller):
                     suggestion, "Normal", "SuggestionExhausted", "Search space is exhausted"
                 )
         status["suggestionCount"] = len(made)
-        status["algorithmSettings"] = m.clone(
+        status["algorithmSettings"] = copy.deepcopy(
             ((experiment.get("spec") or {}).get("algorithm") or {}).get("algorithmSettings") or []
         )
         return self._write(suggestion, status)

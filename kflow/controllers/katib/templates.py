@@ -13,6 +13,7 @@ service-account namespace file and the DB manager's address).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import yaml
 
 from kflow.api import meta as m
 from kflow.api.errors import NotFound
+from kflow.api.katib.contracts import TRIAL_PARAMETER_FORMAT
 from kflow.controllers.katib.records import EXPERIMENT_LABEL, TRIAL_LABEL
 from kflow.store.interface import Store
 
@@ -56,7 +58,9 @@ def template_source(store: Store, experiment: Obj) -> Obj:
     try:
         config_map = store.get("configmaps", str(namespace), str(name))
     except NotFound:
-        raise TemplateError(f'ConfigMap "{namespace}/{name}" with the trial template not found')
+        raise TemplateError(
+            f'ConfigMap "{namespace}/{name}" with the trial template not found'
+        ) from None
     text = (config_map.get("data") or {}).get(path)
     if text is None:
         raise TemplateError(f'ConfigMap "{namespace}/{name}" has no key "{path}"')
@@ -103,7 +107,7 @@ def render_run_spec(
                 f"trial parameter {name!r}: reference {reference!r} has no value in this trial"
             )
         # the value lands inside a JSON string: escape it as one
-        text = text.replace("${trialParameters.%s}" % name, json.dumps(value)[1:-1])
+        text = text.replace(TRIAL_PARAMETER_FORMAT.format(name=name), json.dumps(value)[1:-1])
     run_spec: Obj = json.loads(text)
     md = run_spec.setdefault("metadata", {})
     md["name"], md["namespace"] = trial_name, namespace
@@ -121,7 +125,7 @@ def trial_for(experiment: Obj, source: Obj, assignment: Obj) -> Obj:
     }
     trial_spec: Obj = {
         "objective": m.clone(spec.get("objective") or {}),
-        "parameterAssignments": m.clone(assignment.get("parameterAssignments") or []),
+        "parameterAssignments": copy.deepcopy(assignment.get("parameterAssignments") or []),
         "runSpec": render_run_spec(experiment, source, name, values),
         "metricsCollector": m.clone(spec.get("metricsCollectorSpec") or {}),
         "retainRun": bool(template.get("retain")),
@@ -135,7 +139,7 @@ def trial_for(experiment: Obj, source: Obj, assignment: Obj) -> Obj:
         ("labels", assignment.get("labels")),
     ):
         if value:
-            trial_spec[key] = m.clone(value)
+            trial_spec[key] = copy.deepcopy(value)
     labels = {**(m.labels_of(experiment)), **(assignment.get("labels") or {})}
     labels[EXPERIMENT_LABEL] = m.name_of(experiment)
     return {
@@ -227,7 +231,10 @@ def workload_for(trial: Obj, db_manager_ip: str | None = None) -> Obj:
                         "name": SERVICE_ACCOUNT_VOLUME,
                         "downwardAPI": {
                             "items": [
-                                {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
+                                {
+                                    "path": "namespace",
+                                    "fieldRef": {"fieldPath": "metadata.namespace"},
+                                }
                             ]
                         },
                     },

@@ -28,7 +28,6 @@ from kflow.api.errors import AlreadyExists, ApiError, Conflict, NotFound
 from kflow.api.katib import conditions as cond
 from kflow.api.katib import gjson
 from kflow.api.kinds import KindInfo, registry
-from kflow.api.selectors import parse_label_selector
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib.collection import MetricsCollector
 from kflow.controllers.katib.records import (
@@ -68,11 +67,14 @@ def _pod_trial(event: WatchEvent) -> list[Hashable]:
     return [(m.namespace_of(event.object), trial)] if trial else []
 
 
-def _condition_message(workload: Obj, type_: str) -> str:
-    for c in (workload.get("status") or {}).get("conditions") or []:
-        if c.get("type") == type_ and c.get("status") == "True":
-            return str(c.get("message") or c.get("reason") or "")
-    return ""
+def _with_job(what: cond.Reason, job_condition: Obj) -> cond.Reason:
+    """Katib's wording: the trial's reason and message extended by the workload's own."""
+    reason, message = what.reason, what.message
+    if job_condition.get("message"):
+        message = f"{message}. Job message: {job_condition['message']}"
+    if job_condition.get("reason"):
+        reason = f"{reason}. Job reason: {job_condition['reason']}"
+    return cond.Reason(what.type, reason, message)
 
 
 class TrialController(Controller):
@@ -132,40 +134,48 @@ class TrialController(Controller):
         if workload is None:
             return self._create(trial, status, info, version)
 
-        failed = bool(spec.get("failureCondition")) and gjson.holds(
-            workload, str(spec["failureCondition"])
+        failure = gjson.matched(workload, str(spec.get("failureCondition") or ""))
+        success = (
+            None
+            if failure is not None
+            else gjson.matched(workload, str(spec.get("successCondition") or ""))
         )
-        succeeded = bool(spec.get("successCondition")) and gjson.holds(
-            workload, str(spec["successCondition"])
-        )
+        failed, succeeded = failure is not None, success is not None
         fresh = await self.collector.collect(trial, final=failed or succeeded)
         observations = await asyncio.to_thread(self.observations.read, namespace, name)
         strategies = (spec.get("objective") or {}).get("metricStrategies") or []
         status["observation"] = {"metrics": summarize(observations, strategies)}
-        if failed:
-            message = _condition_message(workload, "Failed")
-            text = "Trial has failed" + (f". Job message: {message}" if message else "")
-            cond.set_condition(status, cond.TRIAL_FAILED, message=text)
+        if failure is not None:
+            cond.set_condition(status, _with_job(cond.TRIAL_FAILED, failure))
             status["completionTime"] = m.timestamp()
-            self.recorder.record(trial, "Normal", "JobFailed", f"Job {name} has failed")
-        elif succeeded:
+            self.recorder.record(
+                trial,
+                "Normal",
+                "JobFailed",
+                f"Job {name} has failed. Job message: {failure.get('message', '')}, "
+                f"reason: {failure.get('reason', '')}",
+            )
+        elif success is not None:
             objective = str((spec.get("objective") or {}).get("objectiveMetricName"))
             latest = next(
                 (x["latest"] for x in status["observation"]["metrics"] if x["name"] == objective),
                 UNAVAILABLE,
             )
             if latest == UNAVAILABLE:
-                cond.set_condition(status, cond.TRIAL_METRICS_UNAVAILABLE)
+                cond.set_condition(status, _with_job(cond.TRIAL_METRICS_UNAVAILABLE, success))
                 self.recorder.record(
-                    trial, "Warning", "JobMetricsUnavailable", f"Metrics are not available for Job {name}"
+                    trial,
+                    "Warning",
+                    "JobMetricsUnavailable",
+                    f"Metrics are not available for Job {name}",
                 )
             else:
-                cond.set_condition(status, cond.TRIAL_SUCCEEDED)
+                cond.set_condition(status, _with_job(cond.TRIAL_SUCCEEDED, success))
                 self.recorder.record(trial, "Normal", "JobSucceeded", f"Job {name} has succeeded")
             status["completionTime"] = m.timestamp()
         else:
-            if self._running(trial):
-                cond.set_condition(status, cond.TRIAL_RUNNING)
+            # Katib: a deployed workload that has neither succeeded nor failed is running
+            cond.set_condition(status, cond.TRIAL_RUNNING)
             if fresh:
                 await self._maybe_stop_early(trial, status)
         result = self._write(trial, status)
@@ -200,24 +210,15 @@ class TrialController(Controller):
         )
         return self._write(trial, status)
 
-    def _running(self, trial: Obj) -> bool:
-        selector = parse_label_selector(f"{TRIAL_LABEL}={m.name_of(trial)}")
-        pods = self.store.list("pods", m.namespace_of(trial), labels=selector).items
-        return any((p.get("status") or {}).get("phase") == "Running" for p in pods)
-
     def _stop_workload(self, trial: Obj, info: KindInfo, workload: Obj | None) -> None:
         """Katib deletes a finished trial's workload unless the template retains it."""
         if workload is None:
             return
         retain = bool((trial.get("spec") or {}).get("retainRun"))
-        stopped_early = cond.is_true(trial, cond.EARLY_STOPPED) or cond.is_true(
-            trial, cond.KILLED
-        )
+        stopped_early = cond.is_true(trial, cond.EARLY_STOPPED) or cond.is_true(trial, cond.KILLED)
         if not retain:
             with contextlib.suppress(NotFound):
-                self.store.delete(
-                    info.resource, m.namespace_of(workload), m.name_of(workload)
-                )
+                self.store.delete(info.resource, m.namespace_of(workload), m.name_of(workload))
             return
         if stopped_early:
             self._suspend(info, workload)
