@@ -525,12 +525,12 @@ class LocalRuntime(Runtime):
         best: tuple[int, str] | None = None
         for mount in mounts:
             at = os.path.normpath(str(mount.get("mount_path")))
-            if (target == at or target.startswith(at.rstrip("/") + "/")) and mount["name"] in dirs:
-                if best is None or len(at) > best[0]:
-                    source = dirs[mount["name"]]
-                    if mount.get("sub_path"):
-                        source = _mounts.inside(source, str(mount["sub_path"]))
-                    best = (len(at), _mounts.inside(source, os.path.relpath(target, at)))
+            covers = target == at or target.startswith(at.rstrip("/") + "/")
+            if covers and mount["name"] in dirs and (best is None or len(at) > best[0]):
+                source = dirs[mount["name"]]
+                if mount.get("sub_path"):
+                    source = _mounts.inside(source, str(mount["sub_path"]))
+                best = (len(at), _mounts.inside(source, os.path.relpath(target, at)))
         return best[1] if best else target
 
     def port_map(self, uid: str) -> dict[int, int]:
@@ -544,7 +544,9 @@ class LocalRuntime(Runtime):
         reservation, or a running pod that does not declare `port`, the port as given.
         """
         if pod_uid is None:
-            return f"{_podstatus.POD_IP}:{self._ports.reserved.get((namespace, service, port), port)}"
+            return (
+                f"{_podstatus.POD_IP}:{self._ports.reserved.get((namespace, service, port), port)}"
+            )
         pod = self._pods.get(pod_uid)
         if pod is not None:
             return f"{_podstatus.POD_IP}:{self.port_map(pod_uid).get(port, port)}"
