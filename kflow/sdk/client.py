@@ -344,6 +344,17 @@ class Client:
 
         return sorted(listed.items, key=when)
 
+    def observation_log(
+        self, trial: str, *, namespace: str | None = None, metric: str | None = None
+    ) -> builtins.list[Obj]:
+        """A Katib trial's observation log: `{"timeStamp", "metric": {"name", "value"}, ...}`
+        rows in the order they were observed."""
+        ns = namespace or self.namespace
+        path = f"/apis/kubeflow.org/v1beta1/namespaces/{ns}/trials/{trial}/observationlog"
+        params = {"metricName": metric} if metric else None
+        body = self._json(self._send("GET", path, params=params))
+        return list(body.get("metricLogs") or [])
+
     def server_version(self) -> Obj:
         """The server's `/version` document (`gitVersion`, `platform`, ...)."""
         return self._json(self._send("GET", "/version"))
