@@ -78,8 +78,10 @@ def _source(objective: Callable[..., Any]) -> str:
 def trial_script(objective: Callable[..., Any], config: str) -> str:
     """Python source that defines `objective` and runs it as a trial with `config`."""
     source = _source(objective)
+    # annotations name types the trial never imports (`dict[str, Any]`): keep them text
     return (
-        f"{source}\n\nfrom kflow.sdk.trialrunner import run as _run\n"
+        f"from __future__ import annotations\n\n{source}\n\n"
+        "from kflow.sdk.trialrunner import run as _run\n"
         f"_run({objective.__name__}, {config!r})\n"
     )
 
