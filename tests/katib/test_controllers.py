@@ -167,3 +167,34 @@ async def test_a_deleted_trial_takes_its_observations(tmp_path: Path) -> None:
         with pytest.raises(NotFound):
             plane.store.get("trials.kubeflow.org", "default", name)
         await async_wait_until(lambda: not plane.observations.read("default", name), timeout=10)
+
+
+@runs_async
+async def test_raising_max_trials_resumes_with_the_search_state(tmp_path: Path) -> None:
+    async with control_plane(tmp_path / "rt") as plane:
+        body = experiment(
+            "resume",
+            QUADRATIC,
+            algorithm="tpe",
+            max_trials=3,
+            parallel=3,
+            resume_policy="LongRunning",
+        )
+        plane.store.create(EXPERIMENTS, body)
+        assert await plane.wait_finished("resume") == ("Succeeded", "ExperimentMaxTrialsReached")
+        first = plane.store.get(SUGGESTIONS, "default", "resume")["status"]["suggestions"]
+        stored = plane.experiment("resume")
+        stored["spec"]["maxTrialCount"] = 5
+        plane.store.update(EXPERIMENTS, stored)
+        await async_wait_until(
+            lambda: plane.experiment("resume")["status"]["trials"] == 5, timeout=30
+        )
+        assert await plane.wait_finished("resume") == ("Succeeded", "ExperimentMaxTrialsReached")
+        status = plane.experiment("resume")["status"]
+        assert status["trialsSucceeded"] == 5
+        # Restarting lasts until the new trials run (then Running replaces it, as in Katib)
+        reasons = [e["reason"] for e in plane.store.list("events", "default").items]
+        assert "ExperimentRestarting" in reasons
+        after = plane.store.get(SUGGESTIONS, "default", "resume")["status"]["suggestions"]
+        assert after[:3] == first  # the search continued: the old suggestions are untouched
+        assert len(after) == 5
