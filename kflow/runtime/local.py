@@ -441,6 +441,8 @@ class LocalRuntime(Runtime):
         deadline = asyncio.get_running_loop().time() + grace + _STOP_MARGIN
         signalled = False
         while True:
+            if self._pods.get(uid) is not pod:
+                break  # removed meanwhile (its directory with it): nothing left to stop
             self._load(pod)
             if pod.final:
                 break
