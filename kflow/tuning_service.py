@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib import TrialController, katib_controllers
+from kflow.controllers.katib.admission import register_search_validation
 from kflow.controllers.manager import Manager
 from kflow.runtime.interface import Runtime
 from kflow.server.dbmanager import DBManager, store_resolver
@@ -49,6 +50,7 @@ class TuningService:
         recorder: EventRecorder,
     ) -> None:
         self.home = home
+        register_search_validation()
         self.observations = observations
         self.manager = manager
         self.controllers = katib_controllers(store, runtime, observations, recorder)
