@@ -20,6 +20,7 @@ import httpx
 
 from kflow.api import meta as m
 from kflow.api.selectors import parse_label_selector
+from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib.records import TRIAL_LABEL
 from kflow.runtime.interface import Runtime
 from kflow.store.interface import Store
@@ -51,10 +52,24 @@ def _finished(pod: Obj) -> bool:
 class MetricsCollector:
     """Reads new observations of one trial into the observation log."""
 
-    def __init__(self, store: Store, runtime: Runtime, observations: ObservationLog) -> None:
+    def __init__(
+        self,
+        store: Store,
+        runtime: Runtime,
+        observations: ObservationLog,
+        recorder: EventRecorder | None = None,
+    ) -> None:
         self.store = store
         self.runtime = runtime
         self.observations = observations
+        self.recorder = recorder
+
+    def _report(self, trial: Obj, problems: list[str]) -> None:
+        """Lines a parser could not read: shown on the trial, never fatal."""
+        if self.recorder is None:
+            return
+        for problem in problems[:5]:
+            self.recorder.record(trial, "Warning", "MetricsParseError", problem)
 
     def primary_pods(self, trial: Obj) -> list[Obj]:
         spec = trial.get("spec") or {}
@@ -107,6 +122,7 @@ class MetricsCollector:
         return int(text) if text else 0
 
     def _keep(self, trial: Obj, source: str, offset: int, parsed: Parsed) -> bool:
+        self._report(trial, parsed.problems)
         if not parsed.consumed and not parsed.observations:
             return False
         self.observations.append(
@@ -119,6 +135,7 @@ class MetricsCollector:
         return bool(parsed.observations)
 
     def _keep_collected(self, trial: Obj, source: str, got: Collected) -> bool:
+        self._report(trial, got.problems)
         self.observations.append(
             m.namespace_of(trial),
             m.name_of(trial),

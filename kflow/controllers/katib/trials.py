@@ -97,7 +97,7 @@ class TrialController(Controller):
         self.runtime = runtime
         self.observations = observations
         self.recorder = recorder or EventRecorder(store, component=COMPONENT)
-        self.collector = MetricsCollector(store, runtime, observations)
+        self.collector = MetricsCollector(store, runtime, observations, self.recorder)
         self.db_manager_ip = db_manager_ip
         self.poll_seconds = poll_seconds
 
