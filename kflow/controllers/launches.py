@@ -252,7 +252,9 @@ def _volume(raw: Obj, resolver: Resolver) -> Volume:
                 files = {str(i["path"]): files[i["key"]] for i in items if i.get("key") in files}
             return Volume(name, VolumeType.FILES, files=files, secret=resource == "secrets")
     if "downwardAPI" in raw:
-        return Volume(name, VolumeType.FILES, files=_downward_files(resolver.pod, raw["downwardAPI"]))
+        return Volume(
+            name, VolumeType.FILES, files=_downward_files(resolver.pod, raw["downwardAPI"])
+        )
     # emptyDir, and kinds with no local meaning (projected, ...) as scratch space
     return Volume(name, VolumeType.EMPTY_DIR)
 
@@ -291,9 +293,7 @@ def _with_host_aliases(spec: Obj, volumes: list[Volume], containers: list[Contai
     aliases = spec.get("hostAliases") or []
     if not aliases:
         return
-    volumes.append(
-        Volume(HOSTS_VOLUME, VolumeType.FILES, files={"hosts": _hosts_file(aliases)})
-    )
+    volumes.append(Volume(HOSTS_VOLUME, VolumeType.FILES, files={"hosts": _hosts_file(aliases)}))
     for container in containers:
         container.mounts.append(
             VolumeMount(HOSTS_VOLUME, "/etc/hosts", read_only=True, sub_path="hosts")

@@ -26,8 +26,10 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -48,7 +50,7 @@ MNIST_MIRRORS = (
 )
 
 
-def read_idx(path: Path) -> np.ndarray:
+def read_idx(path: Path) -> npt.NDArray[Any]:
     """An IDX file (gzipped or not) as a numpy array."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
@@ -92,7 +94,7 @@ def download_mnist(data_dir: Path) -> bool:
     return True
 
 
-def load_data(data_dir: Path, download: bool) -> tuple[str, tuple[np.ndarray, ...]]:
+def load_data(data_dir: Path, download: bool) -> tuple[str, tuple[npt.NDArray[Any], ...]]:
     """(name, (x_train, y_train, x_test, y_test)) with x as float32 in [0, 1], flattened."""
     if download and not all(find_idx(data_dir, s) for s in MNIST_FILES.values()):
         download_mnist(data_dir)

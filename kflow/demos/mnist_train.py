@@ -11,19 +11,23 @@ import argparse
 import json
 import os
 import time
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 
-def one_hot(y: np.ndarray, classes: int = 10) -> np.ndarray:
+def one_hot(y: npt.NDArray[Any], classes: int = 10) -> npt.NDArray[Any]:
     out = np.zeros((y.size, classes))
     out[np.arange(y.size), y] = 1.0
     return out
 
 
-def forward(params: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def forward(
+    params: dict[str, npt.NDArray[Any]], x: npt.NDArray[Any]
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     hidden = np.maximum(0.0, x @ params["w1"] + params["b1"])
     logits = hidden @ params["w2"] + params["b2"]
     logits -= logits.max(axis=1, keepdims=True)
@@ -74,7 +78,7 @@ def main() -> None:
         print(f"epoch={epoch} loss={loss:.4f} accuracy={accuracy:.4f}", flush=True)
 
     os.makedirs(args.model_dir, exist_ok=True)
-    np.savez(os.path.join(args.model_dir, "model.npz"), **params)  # type: ignore[arg-type]
+    np.savez(os.path.join(args.model_dir, "model.npz"), **params)
     summary = {
         "accuracy": accuracy,
         "loss": loss,

@@ -6,7 +6,9 @@ the path yields something non-empty. This evaluates that subset: dotted keys (wi
 `\\.` escapes), array indexes, `#` (length), `#.key` (map), queries `#(path op
 value)` (first match) and `#(...)#` (all matches) with `== != < <= > >= % !%`, and
 `|` pipes. Anything else simply yields nothing, so a malformed condition never
-matches rather than crashing the controller.
+matches rather than crashing the controller. A condition holds when the path selects
+an object or a non-empty array (Katib's `GetDeployedJobStatus`); the first element
+gives the trial's reason and message.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import re
 from typing import Any
 
 _MISSING = object()
-_QUERY = re.compile(r"^#\((?P<path>[^=!<>%]+?)\s*(?P<op>==|!=|<=|>=|<|>|!%|%)\s*(?P<value>.+)\)(?P<all>#?)$")
+_QUERY = re.compile(
+    r"^#\((?P<path>[^=!<>%]+?)\s*(?P<op>==|!=|<=|>=|<|>|!%|%)\s*(?P<value>.+)\)(?P<all>#?)$"
+)
 
 
 def _split(path: str, sep: str) -> list[str]:
@@ -87,8 +91,10 @@ def _step(value: Any, part: str, rest: list[str]) -> Any:
             return _MISSING
         key, op, want = query["path"].strip(), query["op"], _literal(query["value"])
         hits = [item for item in value if _compare(_walk(item, _split(key, ".")), op, want)]
-        found: Any = hits if query["all"] else (hits[0] if hits else _MISSING)
-        return _walk(found, rest) if found is not _MISSING else _MISSING
+        if query["all"]:  # the rest of the path applies to each match
+            mapped = [_walk(hit, rest) for hit in hits]
+            return [item for item in mapped if item is not _MISSING]
+        return _walk(hits[0], rest) if hits else _MISSING
     if isinstance(value, dict):
         return _walk(value[part], rest) if part in value else _MISSING
     if isinstance(value, list) and part.isdigit():
@@ -113,7 +119,17 @@ def get(document: Any, path: str) -> Any:
     return value
 
 
-def holds(document: Any, path: str) -> bool:
-    """True when `path` selects something non-empty (Katib's condition test)."""
+def matched(document: Any, path: str) -> dict[str, Any] | None:
+    """The condition `path` selects, if it holds (Katib's test: an object, or a
+    non-empty array whose first element stands for it); else None."""
     value = get(document, path)
-    return value not in (None, [], {}, "", False)
+    if isinstance(value, list) and value:
+        value = value[0]
+        return value if isinstance(value, dict) else {}
+    return value if isinstance(value, dict) else None
+
+
+def holds(document: Any, path: str) -> bool:
+    """True when `path` selects an object or a non-empty array, as Katib judges a
+    workload by its success and failure conditions (a bare scalar does not count)."""
+    return matched(document, path) is not None
