@@ -59,7 +59,7 @@ def test_registration_is_idempotent() -> None:
     )
 
 
-def test_experiment_and_trial_columns_are_katibs() -> None:
+def test_experiment_and_trial_columns_show_state_and_objective() -> None:
     obj = {
         "metadata": {"name": "e"},
         "status": {
@@ -69,10 +69,12 @@ def test_experiment_and_trial_columns_are_katibs() -> None:
             ]
         },
     }
-    for kind in ("experiments", "trials"):
-        names, cells = rows(kind, [obj])
-        assert names == ["NAME", "TYPE", "STATUS", "AGE"]
-        assert cells[0][:3] == ["e", "Running", "True"]
+    names, cells = rows("experiments", [obj])
+    assert names == ["NAME", "STATUS", "BEST", "TRIALS", "AGE"]
+    assert cells[0][:2] == ["e", "Running"]
+    names, cells = rows("trials", [obj])
+    assert names == ["NAME", "STATUS", "OBJECTIVE", "PARAMETERS", "AGE"]
+    assert cells[0][:2] == ["e", "Running"]
 
 
 def test_suggestion_columns() -> None:

@@ -44,7 +44,7 @@ def test_seed_experiment_applies_and_reads_back_defaulted(live: Live) -> None:
     ]
     assert spec["trialTemplate"]["successCondition"].startswith("status.conditions.#(type==")
     table = live.ok("get", "experiments", "-n", ns).splitlines()
-    assert table[0].split() == ["NAME", "TYPE", "STATUS", "AGE"]
+    assert table[0].split() == ["NAME", "STATUS", "BEST", "TRIALS", "AGE"]
     assert table[1].split()[0] == "random-example"
 
 
