@@ -18,7 +18,7 @@ from kflow.api.katib.registration import (
     trial_counts,
     trial_objective_value,
 )
-from kflow.cli.describers import _events, _field, _pairs
+from kflow.cli.describers import events_section, field_line, pairs
 from kflow.sdk import LAST_APPLIED
 
 Obj = dict[str, Any]
@@ -76,7 +76,7 @@ def _state(obj: Obj) -> str:
 def _best(lines: list[str], experiment: Obj) -> None:
     optimal = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
     if not optimal.get("bestTrialName"):
-        _field(lines, "Best Trial", ["<none>"], WIDTH)
+        field_line(lines, "Best Trial", ["<none>"], WIDTH)
         return
     lines.append("Best Trial:")
     lines.append(f"  Name:        {optimal['bestTrialName']}")
@@ -139,31 +139,31 @@ def describe_experiment(experiment: Obj, trials: list[Obj], events: list[Obj] | 
     spec = experiment.get("spec") or {}
     status = experiment.get("status") or {}
     lines: list[str] = []
-    _field(lines, "Name", [str(meta.get("name") or "")], WIDTH)
+    field_line(lines, "Name", [str(meta.get("name") or "")], WIDTH)
     if meta.get("namespace"):
-        _field(lines, "Namespace", [str(meta["namespace"])], WIDTH)
-    _field(lines, "Labels", _pairs(meta.get("labels")), WIDTH)
+        field_line(lines, "Namespace", [str(meta["namespace"])], WIDTH)
+    field_line(lines, "Labels", pairs(meta.get("labels")), WIDTH)
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
-    _field(lines, "Annotations", _pairs(annotations), WIDTH)
-    _field(lines, "API Version", [str(experiment.get("apiVersion") or "")], WIDTH)
-    _field(lines, "Kind", [str(experiment.get("kind") or "")], WIDTH)
-    _field(lines, "Status", [_state(experiment)], WIDTH)
-    _field(lines, "Objective", [_objective(spec)], WIDTH)
+    field_line(lines, "Annotations", pairs(annotations), WIDTH)
+    field_line(lines, "API Version", [str(experiment.get("apiVersion") or "")], WIDTH)
+    field_line(lines, "Kind", [str(experiment.get("kind") or "")], WIDTH)
+    field_line(lines, "Status", [_state(experiment)], WIDTH)
+    field_line(lines, "Objective", [_objective(spec)], WIDTH)
     algorithm = spec.get("algorithm") or {}
     name = str(algorithm.get("algorithmName") or "<unset>")
-    _field(lines, "Algorithm", [name + _settings(algorithm.get("algorithmSettings"))], WIDTH)
+    field_line(lines, "Algorithm", [name + _settings(algorithm.get("algorithmSettings"))], WIDTH)
     stopping = spec.get("earlyStopping") or {}
     if stopping.get("algorithmName"):
         text = str(stopping["algorithmName"]) + _settings(stopping.get("algorithmSettings"))
-        _field(lines, "Early Stopping", [text], WIDTH)
-    _field(lines, "Trial Limits", [_limits(spec)], WIDTH)
-    _field(lines, "Trial Counts", [trial_counts(experiment)], WIDTH)
-    _field(lines, "Start Time", [str(status.get("startTime") or "<unset>")], WIDTH)
+        field_line(lines, "Early Stopping", [text], WIDTH)
+    field_line(lines, "Trial Limits", [_limits(spec)], WIDTH)
+    field_line(lines, "Trial Counts", [trial_counts(experiment)], WIDTH)
+    field_line(lines, "Start Time", [str(status.get("startTime") or "<unset>")], WIDTH)
     if status.get("completionTime"):
-        _field(lines, "Completion Time", [str(status["completionTime"])], WIDTH)
+        field_line(lines, "Completion Time", [str(status["completionTime"])], WIDTH)
     _best(lines, experiment)
     _trials(lines, experiment, trials)
     _conditions(lines, experiment)
     if events is not None:
-        _events(lines, events)
+        events_section(lines, events)
     return "\n".join(lines) + "\n"

@@ -25,13 +25,13 @@ def _words(key: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in spaced.replace("_", " ").split())
 
 
-def _pairs(mapping: Any) -> list[str]:
+def pairs(mapping: Any) -> list[str]:
     if not isinstance(mapping, dict) or not mapping:
         return ["<none>"]
     return [f"{k}={v}" for k, v in sorted(mapping.items())]
 
 
-def _field(lines: list[str], label: str, values: list[str], width: int = 14) -> None:
+def field_line(lines: list[str], label: str, values: list[str], width: int = 14) -> None:
     head = f"{label}:".ljust(width)
     lines.append(head + values[0])
     lines.extend(" " * width + v for v in values[1:])
@@ -99,13 +99,13 @@ def _env_value(env: Obj) -> str:
 def _pod(lines: list[str], pod: Obj) -> None:
     spec = pod.get("spec") or {}
     status = pod.get("status") or {}
-    _field(lines, "Start Time", [str(status.get("startTime") or "<unset>")])
-    _field(lines, "Status", [str(status.get("phase") or "Unknown")])
+    field_line(lines, "Start Time", [str(status.get("startTime") or "<unset>")])
+    field_line(lines, "Status", [str(status.get("phase") or "Unknown")])
     if status.get("reason"):
-        _field(lines, "Reason", [str(status["reason"])])
+        field_line(lines, "Reason", [str(status["reason"])])
     if status.get("message"):
-        _field(lines, "Message", [str(status["message"])])
-    _field(lines, "IP", [str(status.get("podIP") or "")])
+        field_line(lines, "Message", [str(status["message"])])
+    field_line(lines, "IP", [str(status.get("podIP") or "")])
     statuses = {
         s.get("name"): s
         for s in (status.get("containerStatuses") or [])
@@ -168,7 +168,7 @@ def _event_age(event: Obj) -> str:
     return age
 
 
-def _events(lines: list[str], events: list[Obj]) -> None:
+def events_section(lines: list[str], events: list[Obj]) -> None:
     if not events:
         lines.append("Events:       <none>")
         return
@@ -200,19 +200,19 @@ def describe(obj: Obj, events: list[Obj] | None) -> str:
     """The describe text of one object; `events` None when they could not be read."""
     meta = obj.get("metadata") or {}
     lines: list[str] = []
-    _field(lines, "Name", [str(meta.get("name") or "")])
+    field_line(lines, "Name", [str(meta.get("name") or "")])
     if meta.get("namespace"):
-        _field(lines, "Namespace", [str(meta["namespace"])])
-    _field(lines, "Labels", _pairs(meta.get("labels")))
+        field_line(lines, "Namespace", [str(meta["namespace"])])
+    field_line(lines, "Labels", pairs(meta.get("labels")))
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
-    _field(lines, "Annotations", _pairs(annotations))
+    field_line(lines, "Annotations", pairs(annotations))
     if obj.get("kind") == "Pod" and obj.get("apiVersion") == "v1":
         if meta.get("deletionTimestamp"):
-            _field(lines, "Status", ["Terminating"])
+            field_line(lines, "Status", ["Terminating"])
         _pod(lines, obj)
     else:
-        _field(lines, "API Version", [str(obj.get("apiVersion") or "")])
-        _field(lines, "Kind", [str(obj.get("kind") or "")])
+        field_line(lines, "API Version", [str(obj.get("apiVersion") or "")])
+        field_line(lines, "Kind", [str(obj.get("kind") or "")])
         rest = {k: v for k, v in meta.items() if k not in _SKIPPED_METADATA}
         if rest:
             lines.append("Metadata:")
@@ -224,7 +224,7 @@ def describe(obj: Obj, events: list[Obj] | None) -> str:
                 lines.append(f"{_words(key)}:")
                 _nested(lines, value, 1)
             else:
-                _field(lines, _words(key), [_scalar(value) if value not in ({}, []) else "<none>"])
+                field_line(lines, _words(key), [_scalar(value) if value not in ({}, []) else "<none>"])
     if events is not None:
-        _events(lines, events)
+        events_section(lines, events)
     return "\n".join(lines) + "\n"
