@@ -338,6 +338,7 @@ def run(
             "token": token,
             "ca": str(ca),
             "version": __version__,
+            "katibDBManager": plane.tuning.address,
         }
 
         async def announce() -> None:
@@ -354,6 +355,7 @@ def run(
             echo(
                 f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)"
             )
+            echo(f"  katib db:   {plane.tuning.address}   (Katib's DB manager API)")
             echo(
                 "Press Ctrl-C to stop; running pods keep running and are adopted on the next start."
             )
