@@ -370,6 +370,7 @@ def parse_settings(
                 )
             )
             continue
+        seen.add(setting.name)  # present, even if its value is wrong
         raw = entry.get("value")
         try:
             value = setting.parse("" if raw is None else raw)
@@ -380,7 +381,6 @@ def parse_settings(
             causes.append((f"{field}.value", f"{setting.name} must be {setting.rule}, not {raw!r}"))
             continue
         values[setting.name] = value
-        seen.add(setting.name)
     for setting in table:
         if setting.required and setting.name not in seen:
             causes.append(
