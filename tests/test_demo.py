@@ -28,6 +28,14 @@ def test_the_demo_trains_evaluates_and_summarises(tmp_path: Path) -> None:
     assert min(accuracies[:2]) > 0.9  # the digits model reaches > 90 %
     assert accuracies[2] > 0.8  # DDP over 10 short epochs
     assert "distributed training: PyTorchJob, 3" in out  # 1 master + 2 workers
+    # the Katib step: 8 trials searched; the best beats a coin flip by far
+    tuned = re.search(r"ExperimentMaxTrialsReached\),\s+best accuracy (0\.\d+), 8 trials", out)
+    assert tuned, out
+    assert float(tuned.group(1)) > 0.9
+    best = re.search(r"best trial (mnist-tune-\w+)", out)
+    assert best, out
+    trials = (tmp_path / "demo" / "runtime").rglob(f"trials/{best.group(1)}/model.npz")
+    assert next(trials, None) is not None  # the best trial's model, ready to hand on
     claim = next((tmp_path / "demo" / "runtime").rglob("evaluation.json"))
     assert '"accuracy": 0.9' in claim.read_text()
     # the demo's private control plane is stopped again

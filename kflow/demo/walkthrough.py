@@ -12,10 +12,12 @@ then drives it only through the public API — the same calls kubectl makes:
 4. distributed training: a PyTorchJob (1 master + 2 workers, DDP over gloo) whose
    merged replica logs drive a progress bar — when PyTorch is installed
    (`pip install -e '.[demo]'`);
-5. a summary: what ran, how long each step took, the accuracy, and how to look
+5. hyperparameter tuning: a Katib Experiment (TPE, median stopping) over the
+   learning rate and the hidden layer (`tuning.py`);
+6. a summary: what ran, how long each step took, the accuracy, and how to look
    around with kubectl.
 
-Later capabilities (tuning, pipelines, serving) add steps here.
+Later capabilities (pipelines, serving) add steps here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
-import os
 import re
 import signal
 import socket
@@ -39,6 +40,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kflow.demo.tuning import tune
 from kflow.sdk import Client, read_server_info
 from kflow.sdk.joblogs import job_logs
 
@@ -345,6 +347,17 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
         evaluated = pod["status"]["phase"] == "Succeeded"
         ok = evaluated and not steps[-1].result.startswith(("Failed", "Unknown"))
 
+        t0 = time.monotonic()
+        summary, tuned = tune(client, NAMESPACE, console)
+        steps.append(
+            Step(
+                "tune: Katib Experiment, TPE + median stopping, 2 trials at a time",
+                time.monotonic() - t0,
+                summary,
+            )
+        )
+        ok = ok and tuned
+
         pods = client.list("pods", namespace=NAMESPACE).items
         table = Table(title="What ran", show_lines=False)
         for column in ("step", "time", "result"):
@@ -365,8 +378,3 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
     )
     return 0 if ok else 1
 
-
-if __name__ == "__main__":
-    raise SystemExit(
-        run(Path(os.environ["KFLOW_DEMO_HOME"]) if "KFLOW_DEMO_HOME" in os.environ else None)
-    )
