@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kflow.api import batch, core, katib  # noqa: F401  (registers the kinds)
+from kflow.api import batch, core, katib, training  # noqa: F401  (registers the kinds)
 from kflow.api import meta as m
 from kflow.api.admission import admit
 from kflow.api.kinds import registry
@@ -26,6 +26,7 @@ from kflow.controllers.jobs import JobController
 from kflow.controllers.katib import katib_controllers
 from kflow.controllers.manager import Manager
 from kflow.controllers.pods import PodController
+from kflow.controllers.training import training_controllers
 from kflow.runtime.interface import Capacity
 from kflow.runtime.local import LocalRuntime
 from kflow.store.interface import Store
@@ -169,6 +170,8 @@ async def control_plane(
     manager.add(PodController(store, runtime, recorder))
     manager.add(JobController(store, recorder))
     manager.add(GarbageCollector(store, registry))
+    for controller in training_controllers(store, runtime, recorder):
+        manager.add(controller)
     for controller in katib_controllers(store, runtime, observations, recorder, poll_seconds=0.2):
         manager.add(controller)
     await manager.start()

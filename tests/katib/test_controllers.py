@@ -198,3 +198,57 @@ async def test_raising_max_trials_resumes_with_the_search_state(tmp_path: Path) 
         after = plane.store.get(SUGGESTIONS, "default", "resume")["status"]["suggestions"]
         assert after[:3] == first  # the search continued: the old suggestions are untouched
         assert len(after) == 5
+
+
+@runs_async
+async def test_pytorchjob_trials_read_the_masters_metrics(tmp_path: Path) -> None:
+    # every replica prints a metric; only the master's (Katib's primary pod) counts
+    code = """
+import os, sys
+x = float(sys.argv[1])
+role = "master" if os.environ.get("RANK") == "0" else "worker"
+print(f"loss={x if role == 'master' else 100 + x}", flush=True)
+"""
+    async with control_plane(tmp_path / "rt") as plane:
+        body = experiment("ptj", code, max_trials=2, parallel=2)
+        container = body["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        container["name"] = "pytorch"
+        body["spec"]["trialTemplate"]["primaryContainerName"] = "pytorch"
+        body["spec"]["trialTemplate"]["trialSpec"] = {
+            "apiVersion": "kubeflow.org/v1",
+            "kind": "PyTorchJob",
+            "spec": {
+                "pytorchReplicaSpecs": {
+                    role: {
+                        "replicas": replicas,
+                        "restartPolicy": "Never",
+                        "template": {"spec": {"containers": [dict(container)]}},
+                    }
+                    for role, replicas in (("Master", 1), ("Worker", 1))
+                }
+            },
+        }
+        # defaulting fills in Katib's conditions and primary pod labels for PyTorchJob
+        body["spec"]["trialTemplate"].pop("successCondition", None)
+        body["spec"]["trialTemplate"].pop("failureCondition", None)
+        body["spec"]["trialTemplate"].pop("primaryPodLabels", None)
+        from kflow.api.admission import admit
+        from kflow.api.kinds import registry
+
+        body = admit(
+            registry.by_resource(EXPERIMENTS), body, None, operation="CREATE", version="v1beta1"
+        )
+        assert body["spec"]["trialTemplate"]["primaryPodLabels"] == {
+            "training.kubeflow.org/job-role": "master"
+        }
+        plane.store.create(EXPERIMENTS, body)
+        assert await plane.wait_finished("ptj", timeout=90) == (
+            "Succeeded",
+            "ExperimentMaxTrialsReached",
+        )
+        for trial in plane.trials("ptj"):
+            x = float(trial["spec"]["parameterAssignments"][0]["value"])
+            values = [float(r.value) for r in plane.observations.read("default", m.name_of(trial))]
+            assert values == pytest.approx([x])  # the master's line only

@@ -251,6 +251,11 @@ def workload_for(trial: Obj, db_manager_ip: str | None = None) -> Obj:
             sidecar = m.clone(custom)
             sidecar.setdefault("name", "metrics-logger-and-collector")
             if not any(c.get("name") == sidecar["name"] for c in pod_spec["containers"]):
+                # the collector reports as the trial: same name, namespace file, resolver
                 _add_env(sidecar, TRIAL_NAME_ENV, m.name_of(trial))
+                _add_env(sidecar, "GRPC_DNS_RESOLVER", "native")
+                _add_mount(sidecar, SERVICE_ACCOUNT_VOLUME, SERVICE_ACCOUNT_DIR)
+                if directory:
+                    _add_mount(sidecar, METRICS_VOLUME, directory)
                 pod_spec["containers"].append(sidecar)
     return workload
