@@ -11,32 +11,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 
-import pytest
-
-from kflow.sdk import Client
 from tests.training.conftest import ROOT, Up
+from tests.training.conftest import kf as training_kf
+from tests.training.conftest import up as training_up
 
-
-@pytest.fixture(scope="session")
-def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    server = Up(tmp_path_factory.mktemp("kflow-katib"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def kf(up: Up) -> Iterator[Client]:
-    """A client on a fresh namespace of the shared `kflow up`."""
-    namespace = f"k-{uuid.uuid4().hex[:8]}"
-    with up.client(namespace) as client:
-        client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        yield client
-        client.delete("namespaces", namespace)
+# the same fixtures as the training tests: one `kflow up` per session, a namespace per test
+up = training_up
+kf = training_kf
 
 
 def kflow_cli(up: Up, *args: str) -> str:

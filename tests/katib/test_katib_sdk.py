@@ -8,9 +8,6 @@ pushed with `report_metrics` through the DB manager API), and delete.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
 from kflow.sdk import Client
@@ -20,22 +17,9 @@ katib = pytest.importorskip("kubeflow.katib")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    server = Up(tmp_path_factory.mktemp("kflow-katib-sdk"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def namespace(up: Up) -> Iterator[str]:
-    name = f"k-{uuid.uuid4().hex[:8]}"
-    with up.client(name) as client:
-        client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-        yield name
-        client.delete("namespaces", name)
+def namespace(kf: Client) -> str:
+    return kf.namespace
 
 
 def sdk(up: Up) -> katib.KatibClient:
