@@ -8,9 +8,11 @@ namespace too (`CLONE_NEWUSER`, mapping the caller's own uid and gid), the same 
 bind-mounted at `mountPath` (with `subPath`; `readOnly` by a read-only remount), so
 the host's `/data` is never touched and two pods may both use `/data`.
 
-Missing mount points must exist on the host to mount over them: kflow creates them
-as empty directories (or empty files, for a file `subPath`) and removes the ones it
-created when the last pod using them is removed.
+Missing mount points must exist on the host to mount over them: kflow creates the
+topmost missing directory of each (or the empty file, for a file `subPath`) and
+removes it when the last pod using it is removed. The rest of a deep path
+(`/var/run/secrets/kubernetes.io/serviceaccount`) is made inside the namespace, on a
+tmpfs over that empty directory, so the machine never sees it.
 
 Fallback when namespaces are unavailable (a container without CAP_SYS_ADMIN and
 with user namespaces disabled): a symlink is made at `mountPath` to the volume
@@ -112,19 +114,62 @@ def _make_parents(path: str) -> list[str]:
     return list(reversed(missing))
 
 
+def _topmost_missing(path: str) -> str:
+    while not os.path.exists(os.path.dirname(path)):
+        path = os.path.dirname(path)
+    return path
+
+
+def _make_point(source: str, target: str) -> None:
+    if os.path.isdir(source):
+        os.mkdir(target)
+    else:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
+
+
 def make_mount_points(mounts: list[Mount]) -> list[str]:
-    """Create missing mount points on the host; return what was created (to clean up)."""
+    """Create missing mount points on the host; return what was created (to clean up).
+
+    Only the topmost missing directory is made on the host: the rest of a deep path
+    (`/var/run/secrets/kubernetes.io/serviceaccount`) is made inside the pod's own
+    namespace on a tmpfs (`enter_namespace`), so other programs on the machine never
+    see it — a Kubernetes client must not think it runs in a cluster because a pod did.
+    """
     created: list[str] = []
+    deferred: list[str] = []  # made empty here; filled inside the namespace
     for source, target, _ in mounts:
-        if os.path.lexists(target):
+        if os.path.lexists(target) or any(target.startswith(d + "/") for d in deferred):
             continue
-        created += _make_parents(target)
-        if os.path.isdir(source):
-            os.mkdir(target)
+        top = _topmost_missing(target)
+        if top == target:
+            _make_point(source, target)
         else:
-            os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
-        created.append(target)
+            os.mkdir(top)
+            deferred.append(top)
+        created.append(top)
     return created
+
+
+def _prepare_target(source: str, target: str, scratch: set[str]) -> None:
+    """Inside the namespace: make a mount point that is missing on the host, on a tmpfs
+    over its (empty, kflow-made) nearest existing ancestor."""
+    if os.path.lexists(target):
+        return
+    anchor = os.path.dirname(target)
+    while not os.path.exists(anchor):
+        anchor = os.path.dirname(anchor)
+    if anchor not in scratch and not any(anchor.startswith(d + "/") for d in scratch):
+        if os.listdir(anchor):  # a directory of the host's own: make the point there
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            _make_point(source, target)
+            return
+        _check(
+            _LIBC.mount(b"tmpfs", os.fsencode(anchor), b"tmpfs", 0, b"mode=755"),
+            f"tmpfs at {anchor}",
+        )
+        scratch.add(anchor)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    _make_point(source, target)
 
 
 def _libc() -> Any:
@@ -160,7 +205,9 @@ def enter_namespace(mounts: list[Mount]) -> None:
     _unshare()
     # stop mounts below from propagating back to the host's namespace
     _check(_LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    scratch: set[str] = set()
     for source, target, read_only in mounts:
+        _prepare_target(source, target, scratch)
         src, dst = os.fsencode(source), os.fsencode(target)
         _check(_LIBC.mount(src, dst, None, MS_BIND | MS_REC, None), f"bind {source} at {target}")
         if read_only:

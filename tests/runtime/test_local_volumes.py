@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import pathlib
@@ -103,6 +104,33 @@ open('{base}/scratch/tmp', 'w').write('t')
             rt.remove_pod(p.uid)
             assert not scratch.exists()
             assert not os.path.lexists(base)
+
+    asyncio.run(main())
+
+
+def test_a_deep_missing_mount_point_stays_inside_the_pod(tmp_path: pathlib.Path) -> None:
+    # like /var/run/secrets/kubernetes.io/serviceaccount: only the topmost missing
+    # directory appears on the host, empty; the rest lives on a tmpfs in the pod
+    top = mount_path()
+    deep = f"{top}/kubernetes.io/serviceaccount"
+    volumes = [Volume("sa", VolumeType.FILES, files={"namespace": b"team-a"})]
+    code = f"import time; print(open('{deep}/namespace').read(), flush=True); time.sleep(30)"
+    p = pod(py(code, mounts=[VolumeMount("sa", deep)]), volumes=volumes, restart_policy="Never")
+
+    async def main() -> None:
+        async with running(tmp_path / "data") as (rt, _):
+            rt.run_pod(p)
+            for _ in range(1000):
+                with contextlib.suppress(LookupError):  # not started yet
+                    if b"team-a" in await read_logs(rt, p.uid):
+                        break
+                await asyncio.sleep(0.01)
+            assert phase(rt, p.uid) == "Running"
+            assert await read_logs(rt, p.uid) == b"team-a\n"
+            assert os.listdir(top) == []  # the host never sees kubernetes.io/...
+            await rt.stop_pod(p.uid, grace_seconds=0)
+            rt.remove_pod(p.uid)
+            assert not os.path.lexists(top)
 
     asyncio.run(main())
 
