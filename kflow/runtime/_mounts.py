@@ -141,6 +141,9 @@ def make_mount_points(mounts: list[Mount]) -> list[str]:
         if os.path.lexists(target) or any(target.startswith(d + "/") for d in deferred):
             continue
         top = _topmost_missing(target)
+        parent = os.path.dirname(top)
+        if parent != "/" and not os.listdir(parent):
+            continue  # an empty directory (another pod's point): the namespace's tmpfs
         if top == target:
             _make_point(source, target)
         else:

@@ -151,6 +151,8 @@ class LocalRuntime(Runtime):
         self._ledger = _capacity.Ledger(capacity or _capacity.detect())
         self._ports = _ports.Ports()
         self._pods: dict[str, _Pod] = {}
+        # mount points a removed pod made while others still used them: removed later
+        self._left_paths: list[str] = []
         self._children: set[int] = set()  # spawned spares; they detach at once, we reap them
         self._fifo_rest = b""  # an unfinished line read from the FIFO
         self._spare: tuple[int, int] | None = None  # (pid, socket fd) of the waiting shim
@@ -481,7 +483,8 @@ class LocalRuntime(Runtime):
         self._load(pod)
         if not pod.final:
             self._kill_now(pod)
-        created = (pod.record or {}).get("created_paths", [])
+        created = [*self._left_paths, *(pod.record or {}).get("created_paths", [])]
+        self._left_paths = []
         in_use = {
             os.path.normpath(m["mount_path"])
             for other in self._pods.values()
@@ -489,8 +492,9 @@ class LocalRuntime(Runtime):
             for c in other.launch["containers"] + other.launch["init_containers"]
             for m in c["mounts"]
         }
-        for path in reversed(created):
+        for path in sorted(created, key=lambda p: p.count("/"), reverse=True):  # deepest first
             if any(p == path or p.startswith(path + "/") for p in in_use):
+                self._left_paths.append(path)  # the last of its users removes it
                 continue
             with contextlib.suppress(OSError):
                 mode = os.lstat(path).st_mode

@@ -181,5 +181,7 @@ async def control_plane(
         for pod in store.list("pods").items:
             store.delete("pods", m.namespace_of(pod), m.name_of(pod), grace_period_seconds=0)
         await async_wait_until(lambda: not store.list("pods").items, timeout=20)
+        # and gone from the runtime too, which removes the mount points pods made
+        await async_wait_until(lambda: not runtime.known_pods(), timeout=20)
         await manager.stop()
         await runtime.close()

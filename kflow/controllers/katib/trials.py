@@ -49,8 +49,9 @@ Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 
 COMPONENT = "trial-controller"
-POLL_SECONDS = 1.0
-"""How often a running trial's metrics are read (pushed metrics wake it at once)."""
+POLL_SECONDS = 0.5
+"""How often a running trial's metrics are read (pushed metrics wake it at once): the
+early-stopping rules see a trial's reports at most this late."""
 WORKLOAD_RESOURCES = (
     "jobs.batch",
     "tfjobs.kubeflow.org",
@@ -176,7 +177,7 @@ class TrialController(Controller):
         else:
             # Katib: a deployed workload that has neither succeeded nor failed is running
             cond.set_condition(status, cond.TRIAL_RUNNING)
-            if fresh:
+            if fresh and not self._primary_done(trial):
                 await self._maybe_stop_early(trial, status)
         result = self._write(trial, status)
         if cond.finished({"status": status}):
@@ -240,6 +241,14 @@ class TrialController(Controller):
             self.store.update(info.resource, body)
 
     # --- early stopping ----------------------------------------------------------------
+
+    def _primary_done(self, trial: Obj) -> bool:
+        """The training process has already ended: stopping it now would save nothing and
+        would call a finished trial stopped."""
+        pods = self.collector.primary_pods(trial)
+        return bool(pods) and all(
+            (p.get("status") or {}).get("phase") in ("Succeeded", "Failed") for p in pods
+        )
 
     async def _maybe_stop_early(self, trial: Obj, status: Obj) -> None:
         experiment_name = m.labels_of(trial).get(EXPERIMENT_LABEL)
