@@ -169,22 +169,28 @@ class Parameter:
             elif text in self.choices:
                 return text
             raise ValueError(f"{text!r} is not one of {list(self.choices)}")
-        number = _decimal(text)
-        if number is None:
-            raise ValueError(f"{text!r} is not a number")
-        x = float(number)
-        lo, hi = float(self.low), float(self.high)
+        try:
+            x = float(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"{text!r} is not a number") from None
+        lo, hi = self._bounds
         if not lo - _TOLERANCE * max(1.0, abs(lo)) <= x <= hi + _TOLERANCE * max(1.0, abs(hi)):
             raise ValueError(f"{text} is outside [{self.low}, {self.high}]")
-        x = float(self.snap(x))
-        distribution = self.sampler_distribution()
+        x = min(max(x, lo), hi)
+        if self.step is not None:  # float arithmetic is enough: Optuna checks steps to 1e-8
+            step = float(self.step)
+            x = lo + min(max(round((x - lo) / step), 0), self._step_count) * step
         if self.distribution in ("normal", "logNormal") and lo != hi:
             mu, sigma = self._normal
             z = ((math.log(x) if self._log() else x) - mu) / sigma
             return min(max(_STD.cdf(z), _U_LOW), _U_HIGH)
-        if isinstance(distribution, IntDistribution):
-            return int(x)
+        if isinstance(self._distribution, IntDistribution):
+            return round(x)
         return x
+
+    @cached_property
+    def _bounds(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
 
     def grid(self) -> list[str]:
         """Every value a grid search tries (doubles need a step; ints default to step 1)."""

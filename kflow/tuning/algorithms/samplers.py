@@ -26,6 +26,7 @@ from kflow.tuning.algorithms.replay import build_study, derive_seed, next_seq
 from kflow.tuning.errors import AlgorithmUnavailable
 from kflow.tuning.history import Assignment, Suggested, TrialRecord
 from kflow.tuning.search import Search
+from kflow.tuning.settings import TPE_DEFAULTS
 from kflow.tuning.space import Parameter
 
 
@@ -45,17 +46,16 @@ def _gamma(fraction: float) -> Any:
 
 def tpe_sampler(settings: dict[str, Any], seed: int, *, multivariate: bool) -> BaseSampler:
     # gamma and prior_weight are hyperopt's (Katib's `tpe`) settings; Optuna 5 still takes
-    # them but warns that 6.0 drops them, so they are passed only when an experiment sets them.
+    # them but warns that 6.0 drops them (kflow pins Optuna 5; its default gamma needs it).
     deprecated: dict[str, Any] = {}
-    if settings.get("gamma") is not None:
-        deprecated["gamma"] = _gamma(settings["gamma"])
+    deprecated["gamma"] = _gamma(settings.get("gamma") or TPE_DEFAULTS["gamma"])
     if settings.get("prior_weight") is not None:
         deprecated["prior_weight"] = settings["prior_weight"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return optuna.samplers.TPESampler(
-            n_startup_trials=settings.get("n_startup_trials", 10),
-            n_ei_candidates=settings.get("n_ei_candidates", 24),
+            n_startup_trials=settings.get("n_startup_trials", TPE_DEFAULTS["n_startup_trials"]),
+            n_ei_candidates=settings.get("n_ei_candidates", TPE_DEFAULTS["n_ei_candidates"]),
             multivariate=multivariate,
             constant_liar=settings.get("constant_liar", True),
             seed=seed,
