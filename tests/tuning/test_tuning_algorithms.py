@@ -104,7 +104,7 @@ def test_same_seed_and_history_give_the_same_trials(algorithm: str) -> None:
 def test_a_restart_replays_the_same_history_and_cmaes_keeps_its_generations() -> None:
     spec = experiment(
         "cmaes",
-        SQUARE + [parameter("z", "double", min="-1", max="1")],
+        [*SQUARE, parameter("z", "double", min="-1", max="1")],
         settings={"random_state": "3"},
     )
     history = run(spec, lambda v: {"loss": sum(float(x) ** 2 for x in v.values())}, 40)
