@@ -19,6 +19,7 @@ from pathlib import Path
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib import TrialController, katib_controllers
 from kflow.controllers.katib.admission import register_search_validation
+from kflow.controllers.katib.state import load_key
 from kflow.controllers.manager import Manager
 from kflow.runtime.interface import Runtime
 from kflow.server.dbmanager import DBManager, store_resolver
@@ -53,7 +54,9 @@ class TuningService:
         register_search_validation()
         self.observations = observations
         self.manager = manager
-        self.controllers = katib_controllers(store, runtime, observations, recorder)
+        # signs the search state kept in Suggestions; under the data dir, like the token
+        key = load_key(home / "pki" / "katib-state.key")
+        self.controllers = katib_controllers(store, runtime, observations, recorder, key=key)
         for controller in self.controllers:
             manager.add(controller)
         self.db_manager = DBManager(

@@ -69,8 +69,10 @@ ALGORITHMS = (
     "enas",
     "darts",
     "asha",
+    "nsga2",
 )
 """Search algorithms an Experiment may name: the suggestion services of Katib's default
-config, plus `asha`, a kflow extension. Katib rejects a name its config lacks."""
+config, plus `asha` and `nsga2`, kflow extensions. Katib rejects a name its config
+lacks; `enas` and `darts` (NAS) are refused when the search is validated."""
 EARLY_STOPPING_ALGORITHMS = ("medianstop",)
 """Early-stopping algorithms an Experiment may name (Katib's default config)."""

@@ -26,12 +26,14 @@ def katib_controllers(
     *,
     db_manager_ip: str | None = None,
     poll_seconds: float | None = None,
+    key: bytes | None = None,
 ) -> list[Controller]:
-    """The three Katib controllers, sharing one observation log."""
+    """The three Katib controllers, sharing one observation log; `key` signs the search
+    algorithms' state (see `state.py`) and must stay the same across restarts."""
     trial_options = {} if poll_seconds is None else {"poll_seconds": poll_seconds}
     return [
         ExperimentController(store, recorder),
-        SuggestionController(store, observations, recorder),
+        SuggestionController(store, observations, recorder, key=key),
         TrialController(
             store, runtime, observations, recorder, db_manager_ip=db_manager_ip, **trial_options
         ),

@@ -24,6 +24,7 @@ from kflow.api.errors import Conflict, NotFound
 from kflow.api.katib import conditions as cond
 from kflow.api.selectors import parse_label_selector
 from kflow.controllers.events import EventRecorder
+from kflow.controllers.katib import state
 from kflow.controllers.katib.records import EXPERIMENT_LABEL, pending_record, record_of
 from kflow.controllers.manager import Controller, Result, WatchSpec
 from kflow.store.interface import Store
@@ -59,18 +60,24 @@ def trials_of(store: Store, experiment: Obj) -> list[Obj]:
 
 
 def history_of(
-    experiment: Obj, suggestion: Obj, trials: list[Obj], log_: ObservationLog | None
+    experiment: Obj,
+    suggestion: Obj,
+    trials: list[Obj],
+    log_: ObservationLog | None,
+    key: bytes,
 ) -> list[TrialRecord]:
-    """Every suggestion so far, in the order it was made, as the algorithm sees it."""
+    """Every suggestion so far, in the order it was made, as the algorithm sees it
+    (with only the algorithm state this control plane signed)."""
     objective = (experiment.get("spec") or {}).get("objective") or {}
     by_name = {m.name_of(t): t for t in trials}
     history: list[TrialRecord] = []
     for assignment in (suggestion.get("status") or {}).get("suggestions") or []:
+        attrs = state.verified_attrs(key, assignment)
         trial = by_name.pop(str(assignment.get("name")), None)
         if trial is None:
-            history.append(pending_record(assignment))
+            history.append(pending_record({**assignment, "attrs": attrs}))
         else:
-            history.append(record_of(trial, objective, log_, assignment.get("attrs")))
+            history.append(record_of(trial, objective, log_, attrs))
     # trials with no suggestion entry (their Suggestion was deleted and re-made)
     history += [record_of(t, objective, log_) for t in by_name.values()]
     return history
@@ -87,9 +94,13 @@ class SuggestionController(Controller):
         store: Store,
         observations: ObservationLog | None = None,
         recorder: EventRecorder | None = None,
+        *,
+        key: bytes | None = None,
     ) -> None:
         self.store = store
         self.observations = observations
+        # without a key of the control plane's, state lives as long as this process
+        self.key = key or state.new_key()
         self.recorder = recorder or EventRecorder(store, component=COMPONENT)
 
     def watches(self) -> list[WatchSpec]:
@@ -115,7 +126,11 @@ class SuggestionController(Controller):
         want = int((suggestion.get("spec") or {}).get("requests") or 0) - len(made)
         if want > 0:
             history = history_of(
-                experiment, suggestion, trials_of(self.store, experiment), self.observations
+                experiment,
+                suggestion,
+                trials_of(self.store, experiment),
+                self.observations,
+                self.key,
             )
             spec = experiment.get("spec") or {}
             try:
@@ -144,6 +159,7 @@ class SuggestionController(Controller):
                     entry["labels"] = dict(proposed.labels)
                 if proposed.attrs:
                     entry["attrs"] = proposed.attrs
+                    state.sign(self.key, entry)
                 made.append(entry)
             status["suggestions"] = made
             status["suggestionCount"] = len(made)
