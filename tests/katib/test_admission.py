@@ -63,3 +63,17 @@ def test_good_settings_pass_and_registration_is_idempotent() -> None:
         {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}
     )
     assert admitted(body)["spec"]["algorithm"]["algorithmName"] == "cmaes"
+
+
+def test_nsga2_is_accepted_with_a_direction_per_metric() -> None:
+    body = experiment("pareto", "pass")
+    body["spec"]["objective"]["additionalMetricNames"] = ["latency"]
+    body["spec"]["objective"]["metricStrategies"] = None
+    body["spec"]["algorithm"] = {
+        "algorithmName": "nsga2",
+        "algorithmSettings": [{"name": "directions", "value": "minimize,minimize"}],
+    }
+    assert admitted(body)["spec"]["algorithm"]["algorithmName"] == "nsga2"
+    body["spec"]["algorithm"]["algorithmSettings"] = [{"name": "directions", "value": "up"}]
+    with pytest.raises(Invalid):
+        admitted(body)
