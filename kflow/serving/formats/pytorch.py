@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ def load(path: Path) -> TensorModel:
         module = program.module()
         platform = "pytorch_export"
     else:
-        scripted = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():  # TorchScript is deprecated upstream, still served
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scripted = torch.jit.load(str(path), map_location="cpu")
         scripted.eval()
         module = scripted
         inputs = [TensorSpec("input-0", "FP32", (-1, -1))]
