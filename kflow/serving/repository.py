@@ -231,6 +231,9 @@ class ServedModel:
                 if current is not None and current.error and current.path == path:
                     continue  # failed before: retried when the directory changes or on load
                 await self._load_version(ModelVersion(self.name, number, path))
+            # availability first: keep old versions until a wanted one is up (or none is wanted)
+            if desired and not any(self.versions[n].state is VersionState.AVAILABLE for n in desired):
+                return
             for number, version in list(self.versions.items()):
                 if number not in desired and version.state is VersionState.AVAILABLE:
                     await self._unload_version(version)
