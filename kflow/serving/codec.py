@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from kflow.serving import datatypes
+from kflow.serving.datatypes import Array
 from kflow.serving.errors import InvalidInput
 
 
@@ -24,7 +25,7 @@ def _check_shape(shape: Any, where: str) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def from_json(data: Any, datatype: str, shape: Any, where: str) -> np.ndarray:
+def from_json(data: Any, datatype: str, shape: Any, where: str) -> Array:
     """A tensor from V2 JSON `data` (nested lists or flat, row-major)."""
     dims = _check_shape(shape, where)
     dtype = datatypes.to_numpy(datatype, where)
@@ -55,7 +56,7 @@ def _flatten(data: Any) -> list[Any]:
     return out
 
 
-def from_bytes(raw: memoryview | bytes, datatype: str, shape: Any, where: str) -> np.ndarray:
+def from_bytes(raw: memoryview | bytes, datatype: str, shape: Any, where: str) -> Array:
     """A tensor from Triton's binary layout."""
     dims = _check_shape(shape, where)
     dtype = datatypes.to_numpy(datatype, where)
@@ -88,7 +89,7 @@ def from_bytes(raw: memoryview | bytes, datatype: str, shape: Any, where: str) -
     return array.reshape(dims)
 
 
-def to_bytes(array: np.ndarray) -> bytes:
+def to_bytes(array: Array) -> bytes:
     """A tensor in Triton's binary layout."""
     if datatypes.of_array(array) == "BYTES":
         parts = []
@@ -100,7 +101,7 @@ def to_bytes(array: np.ndarray) -> bytes:
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
 
 
-def to_json_data(array: np.ndarray, where: str) -> list[Any]:
+def to_json_data(array: Array, where: str) -> list[Any]:
     """Flat, row-major JSON data for a tensor (BYTES as UTF-8 strings)."""
     flat = array.reshape(-1)
     if datatypes.of_array(array) != "BYTES":
@@ -119,7 +120,7 @@ def to_json_data(array: np.ndarray, where: str) -> list[Any]:
     return out
 
 
-def normalize(array: np.ndarray) -> np.ndarray:
+def normalize(array: Array) -> Array:
     """Unicode/`S` arrays as BYTES object arrays, so every output has a V2 datatype."""
     if array.dtype.kind in "US":
         out = np.empty(array.shape, dtype=object)
@@ -130,7 +131,7 @@ def normalize(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def zeros(shape: Sequence[int], datatype: str) -> np.ndarray:
+def zeros(shape: Sequence[int], datatype: str) -> Array:
     """A tensor of zeros (empty bytes for BYTES), for automatic warm-up."""
     dtype = datatypes.NUMPY[datatype]
     if datatype == "BYTES":

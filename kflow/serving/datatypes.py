@@ -6,7 +6,10 @@ metadata speaks `DT_FLOAT`. BYTES tensors are numpy object arrays of `bytes`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from kflow.serving.errors import InvalidInput
 
@@ -44,6 +47,8 @@ TENSORFLOW: dict[str, str] = {
     "BYTES": "DT_STRING",
 }
 
+Array = npt.NDArray[Any]  # any numpy array; a tensor
+
 _BY_NUMPY = {dtype: name for name, dtype in NUMPY.items()}
 
 
@@ -57,7 +62,7 @@ def to_numpy(datatype: str, where: str) -> np.dtype[np.generic]:
         ) from None
 
 
-def of_array(array: np.ndarray) -> str:
+def of_array(array: Array) -> str:
     """The V2 datatype of a numpy array (strings and bytes are BYTES)."""
     if array.dtype.kind in "OSU":
         return "BYTES"

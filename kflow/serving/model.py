@@ -19,11 +19,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from kflow.serving.datatypes import Array
 from kflow.serving.errors import Unsupported
 
-Tensors = dict[str, np.ndarray]
+Tensors = dict[str, Array]
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,10 @@ class ModelVersion:
 
     @property
     def tensor_model(self) -> TensorModel:
+        if self.servable is None:
+            raise ModelNotReady(
+                f"model {self.model!r} version {self.version} is {self.state.value}"
+            )
         if not isinstance(self.servable, TensorModel):
             raise InvalidInput(f"model {self.model!r} is a custom Python model without tensors")
         return self.servable
@@ -137,7 +141,9 @@ def _warm_up(servable: Servable, path: Path) -> None:
         for index, body in enumerate(bodies if isinstance(bodies, list) else [bodies]):
             inputs = {
                 spec["name"]: codec.from_json(
-                    spec.get("data"), spec.get("datatype", ""), spec.get("shape"),
+                    spec.get("data"),
+                    spec.get("datatype", ""),
+                    spec.get("shape"),
                     f"{file.name}[{index}].inputs[{n}]",
                 )
                 for n, spec in enumerate(body.get("inputs", []))
@@ -146,7 +152,9 @@ def _warm_up(servable: Servable, path: Path) -> None:
         return
     if all(all(d >= 0 for d in spec.shape[1:]) for spec in servable.inputs):
         with contextlib.suppress(Exception):  # best effort: the first real call warms it too
-            servable.predict({s.name: codec.zeros((1, *s.shape[1:]), s.datatype) for s in servable.inputs})
+            servable.predict(
+                {s.name: codec.zeros((1, *s.shape[1:]), s.datatype) for s in servable.inputs}
+            )
 
 
 def _load(path: Path, format_name: str | None) -> Servable:
@@ -185,7 +193,9 @@ class ServedModel:
             try:
                 number = int(version)
             except ValueError:
-                raise ModelNotFound(f"model {self.name!r}: version {version!r} is not a number") from None
+                raise ModelNotFound(
+                    f"model {self.name!r}: version {version!r} is not a number"
+                ) from None
             found = self.versions.get(number)
             if found is None:
                 raise ModelNotFound(
@@ -232,7 +242,9 @@ class ServedModel:
                     continue  # failed before: retried when the directory changes or on load
                 await self._load_version(ModelVersion(self.name, number, path))
             # availability first: keep old versions until a wanted one is up (or none is wanted)
-            if desired and not any(self.versions[n].state is VersionState.AVAILABLE for n in desired):
+            if desired and not any(
+                self.versions[n].state is VersionState.AVAILABLE for n in desired
+            ):
                 return
             for number, version in list(self.versions.items()):
                 if number not in desired and version.state is VersionState.AVAILABLE:

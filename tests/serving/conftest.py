@@ -75,11 +75,15 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(configs: Sequence[ModelConfig], poll_interval: float = 3600.0) -> Iterator[RunningServer]:
+def running_server(
+    configs: Sequence[ModelConfig], poll_interval: float = 3600.0
+) -> Iterator[RunningServer]:
     repository = ModelRepository()
     app = build_app(configs, repository=repository, poll_interval=poll_interval)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+    )
     server = uvicorn.Server(config)
     loops: list[asyncio.AbstractEventLoop] = []
 

@@ -21,7 +21,9 @@ async def _concurrent(url: str, count: int) -> list[dict[str, object]]:
     async with httpx.AsyncClient(base_url=url) as client:
 
         async def one(index: int) -> dict[str, object]:
-            body = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [index] * 4}]}
+            body = {
+                "inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [index] * 4}]
+            }
             response = await client.post("/v2/models/echo/infer", json=body)
             assert response.status_code == 200, response.text
             result: dict[str, object] = response.json()
@@ -31,7 +33,9 @@ async def _concurrent(url: str, count: int) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("batching", [None, BatchingConfig(max_batch_size=8, max_latency=0.05)])
-def test_concurrent_requests_share_model_calls(tmp_path: Path, batching: BatchingConfig | None) -> None:
+def test_concurrent_requests_share_model_calls(
+    tmp_path: Path, batching: BatchingConfig | None
+) -> None:
     (tmp_path / "model.py").write_text(models.echo(delay=0.02))
     with running_server([ModelConfig("echo", str(tmp_path), batching=batching)]) as server:
         version = server.repository.get("echo").resolve()
@@ -39,7 +43,9 @@ def test_concurrent_requests_share_model_calls(tmp_path: Path, batching: Batchin
         seen.clear()  # forget the warm-up call
         results = asyncio.run(_concurrent(server.url, 32))
     for index, result in enumerate(results):  # every request got its own row back
-        assert result["outputs"] == [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [float(index)] * 4}]
+        assert result["outputs"] == [
+            {"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [float(index)] * 4}
+        ]
     assert sum(seen) == 32
     if batching is None:
         assert set(seen) == {1}

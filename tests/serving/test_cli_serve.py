@@ -24,16 +24,33 @@ def _up(url: str) -> bool:
 
 
 @pytest.mark.slow
-def test_kflow_serve_a_versioned_directory(tmp_path: Path, sklearn_model: object, digits: Digits) -> None:
+def test_kflow_serve_a_versioned_directory(
+    tmp_path: Path, sklearn_model: object, digits: Digits
+) -> None:
     for version in (1, 2):
         save_sklearn(sklearn_model, tmp_path / "mnist", version)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kflow", "serve", str(tmp_path / "mnist"), "--port", str(port),
-         "--version-policy", "all", "--label", "stable=1", "--max-batch-size", "8"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "kflow",
+            "serve",
+            str(tmp_path / "mnist"),
+            "--port",
+            str(port),
+            "--version-policy",
+            "all",
+            "--label",
+            "stable=1",
+            "--max-batch-size",
+            "8",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -42,7 +59,9 @@ def test_kflow_serve_a_versioned_directory(tmp_path: Path, sklearn_model: object
         status = httpx.get(f"{url}/v1/models/mnist").json()
         assert [s["version"] for s in status["model_version_status"]] == ["2", "1"]
         body = {"instances": digits.x[:3].tolist()}
-        assert httpx.post(f"{url}/v1/models/mnist/labels/stable:predict", json=body).json() == {"predictions": [0, 1, 2]}
+        assert httpx.post(f"{url}/v1/models/mnist/labels/stable:predict", json=body).json() == {
+            "predictions": [0, 1, 2]
+        }
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -53,12 +72,18 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-m", "kflow", "serve", str(tmp_path), "--label", "stable"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert "--label 'stable': expected NAME=VERSION" in result.stderr
     result = subprocess.run(
         [sys.executable, "-m", "kflow", "serve", str(tmp_path), "--version-policy", "newest"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1 and "--version-policy" in result.stderr

@@ -34,7 +34,9 @@ def test_sklearn_joblib_and_pickle(tmp_path: Path, digits: Digits, sklearn_model
 
 def test_xgboost(tmp_path: Path, digits: Digits) -> None:
     xgboost = pytest.importorskip("xgboost")
-    model = xgboost.XGBClassifier(n_estimators=10, max_depth=3).fit(digits.x[:1000], digits.y[:1000])
+    model = xgboost.XGBClassifier(n_estimators=10, max_depth=3).fit(
+        digits.x[:1000], digits.y[:1000]
+    )
     model.save_model(tmp_path / "model.json")
     servable = formats.load(tmp_path)
     assert servable.platform == "xgboost"
@@ -44,8 +46,12 @@ def test_xgboost(tmp_path: Path, digits: Digits) -> None:
 
 def test_lightgbm_as_model_bst(tmp_path: Path, digits: Digits) -> None:
     lightgbm = pytest.importorskip("lightgbm")
-    model = lightgbm.LGBMClassifier(n_estimators=10, verbose=-1).fit(digits.x[:1000], digits.y[:1000])
-    model.booster_.save_model(str(tmp_path / "model.bst"))  # KServe's file name, LightGBM text inside
+    model = lightgbm.LGBMClassifier(n_estimators=10, verbose=-1).fit(
+        digits.x[:1000], digits.y[:1000]
+    )
+    model.booster_.save_model(
+        str(tmp_path / "model.bst")
+    )  # KServe's file name, LightGBM text inside
     servable = formats.load(tmp_path)
     assert servable.platform == "lightgbm"
     probabilities = predict(servable, digits.x[1000:1050])
@@ -125,7 +131,7 @@ def test_tensorflow_saved_model(tmp_path: Path, digits: Digits) -> None:
     assert np.allclose(result["scores"], digits.x[:3] @ (np.ones((64, 10)) / 64), atol=1e-4)
 
 
-CUSTOM = '''
+CUSTOM = """
 from kflow.serving import Model
 
 class Doubler(Model):
@@ -138,7 +144,7 @@ class Doubler(Model):
 
     def predict(self, payload, headers=None):
         return {"predictions": [v * self.factor for v in payload]}
-'''
+"""
 
 
 def test_custom_python_model(tmp_path: Path) -> None:
@@ -159,5 +165,7 @@ def test_unknown_files_say_what_was_expected(tmp_path: Path) -> None:
 def test_wrong_feature_count_names_the_input(tmp_path: Path, sklearn_model: object) -> None:
     save_sklearn(sklearn_model, tmp_path)
     servable = formats.load(tmp_path, "scikit-learn")
-    with pytest.raises(InvalidInput, match=r"input 'input-0': expected shape \[batch, 64\], got \[2, 3\]"):
+    with pytest.raises(
+        InvalidInput, match=r"input 'input-0': expected shape \[batch, 64\], got \[2, 3\]"
+    ):
         predict(servable, np.zeros((2, 3)))

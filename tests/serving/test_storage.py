@@ -20,9 +20,14 @@ def test_local_path_and_file_uri(tmp_path: Path) -> None:
     assert not storage.is_remote(f"file://{tmp_path}") and storage.is_remote("s3://bucket/m")
 
 
-def test_pvc_uri_is_a_directory_under_the_claims_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pvc_uri_is_a_directory_under_the_claims_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "models" / "mnist").mkdir(parents=True)
-    assert storage.resolve("pvc://models/mnist", claims_root=tmp_path) == (tmp_path / "models" / "mnist").resolve()
+    assert (
+        storage.resolve("pvc://models/mnist", claims_root=tmp_path)
+        == (tmp_path / "models" / "mnist").resolve()
+    )
     monkeypatch.setenv("KFLOW_HOME", str(tmp_path / "home"))
     assert storage.default_claims_root() == tmp_path / "home" / "volumes" / "default"
 
@@ -40,7 +45,9 @@ def test_a_model_served_from_a_claim(tmp_path: Path, sklearn_model: object) -> N
     save_sklearn(sklearn_model, tmp_path / "claims" / "models" / "digits", 1)
 
     async def go() -> int:
-        model = ServedModel(ModelConfig("digits", "pvc://models/digits", claims_root=tmp_path / "claims"))
+        model = ServedModel(
+            ModelConfig("digits", "pvc://models/digits", claims_root=tmp_path / "claims")
+        )
         await model.poll()
         return model.resolve().version
 

@@ -6,7 +6,6 @@ import asyncio
 import base64
 from collections.abc import Iterator
 
-
 import httpx
 import numpy as np
 import pytest
@@ -18,7 +17,9 @@ from .conftest import Digits, RunningServer, running_server, save_sklearn
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sklearn_model: object) -> Iterator[RunningServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sklearn_model: object
+) -> Iterator[RunningServer]:
     root = tmp_path_factory.mktemp("v1")
     for version in (1, 2):
         save_sklearn(sklearn_model, root / "digits", version)
@@ -27,7 +28,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, sklearn_model: object) -> I
     (root / "scaler").mkdir()
     (root / "scaler" / "model.py").write_text(models.kserve_style(3))
     configs = [
-        ModelConfig("digits", str(root / "digits"), policy=VersionPolicy.parse("all"), labels={"stable": 1, "canary": 2}),
+        ModelConfig(
+            "digits",
+            str(root / "digits"),
+            policy=VersionPolicy.parse("all"),
+            labels={"stable": 1, "canary": 2},
+        ),
         ModelConfig("echo", str(root / "echo")),
         ModelConfig("scaler", str(root / "scaler")),
     ]
@@ -63,7 +69,9 @@ def test_predict_row_and_columnar(server: RunningServer, digits: Digits) -> None
     row = httpx.post(f"{server.url}/v1/models/digits:predict", json={"instances": rows})
     assert row.status_code == 200
     assert (np.array(row.json()["predictions"]) == expected).mean() > 0.8
-    column = httpx.post(f"{server.url}/v1/models/digits/labels/stable:predict", json={"inputs": rows})
+    column = httpx.post(
+        f"{server.url}/v1/models/digits/labels/stable:predict", json={"inputs": rows}
+    )
     assert column.json()["outputs"] == row.json()["predictions"]
     named = httpx.post(
         f"{server.url}/v1/models/digits/versions/2:predict",
@@ -74,7 +82,9 @@ def test_predict_row_and_columnar(server: RunningServer, digits: Digits) -> None
 
 def test_several_outputs_and_b64(server: RunningServer) -> None:
     image = bytes(range(256))
-    instances = [{"x": [1.0, 2.0, 3.0, 4.0], "image_bytes": {"b64": base64.b64encode(image).decode()}}]
+    instances = [
+        {"x": [1.0, 2.0, 3.0, 4.0], "image_bytes": {"b64": base64.b64encode(image).decode()}}
+    ]
     row = httpx.post(f"{server.url}/v1/models/echo:predict", json={"instances": instances}).json()
     assert row["predictions"] == [
         {"x": [1.0, 2.0, 3.0, 4.0], "image_bytes": {"b64": base64.b64encode(image).decode()}}
@@ -94,7 +104,9 @@ def test_classify_and_regress(server: RunningServer, digits: Digits) -> None:
     assert best[0] == str(digits.y[1000])
     regress = httpx.post(f"{server.url}/v1/models/digits:regress", json=body).json()
     assert regress == {"result": [float(best[0])]}
-    no_scores = httpx.post(f"{server.url}/v1/models/echo:classify", json={"examples": [{"x": [1, 2, 3, 4]}]})
+    no_scores = httpx.post(
+        f"{server.url}/v1/models/echo:classify", json={"examples": [{"x": [1, 2, 3, 4]}]}
+    )
     assert no_scores.status_code == 501 and "no class scores" in no_scores.json()["error"]
 
 
@@ -105,13 +117,30 @@ def test_classify_and_regress(server: RunningServer, digits: Digits) -> None:
         ("/v1/models/digits:predict", {"instances": [[1]], "inputs": [[1]]}, 400, "not both"),
         ("/v1/models/digits:predict", {"rows": []}, 400, "needs 'instances'"),
         ("/v1/models/digits:predict", {"instances": [[1, 2], [3]]}, 400, "ragged"),
-        ("/v1/models/digits:predict", {"instances": [[1, 2]]}, 400, "expected shape [batch, 64], got [1, 2]"),
+        (
+            "/v1/models/digits:predict",
+            {"instances": [[1, 2]]},
+            400,
+            "expected shape [batch, 64], got [1, 2]",
+        ),
         ("/v1/models/digits:frobnicate", {}, 404, "unknown verb ':frobnicate'"),
-        ("/v1/models/digits/labels/beta:predict", {"instances": [[0] * 64]}, 404, "no label 'beta'"),
-        ("/v1/models/digits:predict", {"instances": [[0] * 64], "signature_name": "x"}, 400, "signature 'x' not found"),
+        (
+            "/v1/models/digits/labels/beta:predict",
+            {"instances": [[0] * 64]},
+            404,
+            "no label 'beta'",
+        ),
+        (
+            "/v1/models/digits:predict",
+            {"instances": [[0] * 64], "signature_name": "x"},
+            400,
+            "signature 'x' not found",
+        ),
     ],
 )
-def test_errors_name_what_was_wrong(server: RunningServer, path: str, body: object, status: int, message: str) -> None:
+def test_errors_name_what_was_wrong(
+    server: RunningServer, path: str, body: object, status: int, message: str
+) -> None:
     response = httpx.post(server.url + path, json=body)
     assert response.status_code == status
     assert message in response.json()["error"]
@@ -141,7 +170,9 @@ def test_the_kserve_rest_client(server: RunningServer, digits: Digits) -> None:
         try:
             live = await client.is_server_live(server.url)
             ready = await client.is_model_ready(server.url, "digits")
-            result = await client.infer(server.url, {"instances": digits.x[:2].tolist()}, model_name="digits")
+            result = await client.infer(
+                server.url, {"instances": digits.x[:2].tolist()}, model_name="digits"
+            )
         finally:
             await client.close()
         return live, ready, result
@@ -154,5 +185,3 @@ def test_the_kserve_rest_client(server: RunningServer, digits: Digits) -> None:
 def test_unknown_path(server: RunningServer) -> None:
     response = httpx.get(f"{server.url}/v1/models/digits/branches/x")
     assert response.status_code == 404 and "expected /v1/models/NAME" in response.json()["error"]
-
-

@@ -20,7 +20,9 @@ InferenceServerException = pytest.importorskip("tritonclient.utils").InferenceSe
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, sklearn_model: object) -> Iterator[RunningServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, sklearn_model: object
+) -> Iterator[RunningServer]:
     root = tmp_path_factory.mktemp("v2")
     for version in (1, 2):
         save_sklearn(sklearn_model, root / "digits", version)
@@ -110,10 +112,15 @@ def test_json_outputs_and_nested_or_flat_data(server: RunningServer) -> None:
     x = [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]
     flat = [v for row in x for v in row]
     for data in (x, flat):
-        body = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [2, 4], "data": data}], "parameters": {"any": 1}}
+        body = {
+            "inputs": [{"name": "x", "datatype": "FP32", "shape": [2, 4], "data": data}],
+            "parameters": {"any": 1},
+        }
         response = httpx.post(f"{server.url}/v2/models/echo/infer", json=body)
         assert response.headers["content-type"] == "application/json"
-        assert response.json()["outputs"] == [{"name": "x", "datatype": "FP32", "shape": [2, 4], "data": flat}]
+        assert response.json()["outputs"] == [
+            {"name": "x", "datatype": "FP32", "shape": [2, 4], "data": flat}
+        ]
 
 
 def test_binary_data_output_parameter(server: RunningServer) -> None:
@@ -139,10 +146,22 @@ def test_custom_python_model_over_v2(client: object) -> None:
     ("body", "message"),
     [
         ({"inputs": []}, "'inputs' must be a non-empty list"),
-        ({"inputs": [{"name": "x", "datatype": "FP33", "shape": [1], "data": [1]}]}, "datatype 'FP33' is not supported"),
-        ({"inputs": [{"name": "x", "datatype": "FP32", "shape": [2, 4], "data": [1, 2]}]}, "shape [2, 4] needs 8 elements, data has 2"),
-        ({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1]}]}, "needs 'data' or parameters.binary_data_size"),
-        ({"inputs": [{"name": "x", "datatype": "FP32", "shape": "1", "data": [1]}]}, "shape must be a list"),
+        (
+            {"inputs": [{"name": "x", "datatype": "FP33", "shape": [1], "data": [1]}]},
+            "datatype 'FP33' is not supported",
+        ),
+        (
+            {"inputs": [{"name": "x", "datatype": "FP32", "shape": [2, 4], "data": [1, 2]}]},
+            "shape [2, 4] needs 8 elements, data has 2",
+        ),
+        (
+            {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1]}]},
+            "needs 'data' or parameters.binary_data_size",
+        ),
+        (
+            {"inputs": [{"name": "x", "datatype": "FP32", "shape": "1", "data": [1]}]},
+            "shape must be a list",
+        ),
     ],
 )
 def test_infer_errors(server: RunningServer, body: object, message: str) -> None:
@@ -176,7 +195,9 @@ def test_unknown_model_and_version(client: object) -> None:
         client.infer("digits", [tensor], model_version="5")  # type: ignore[attr-defined]
 
 
-def test_repository_index_unload_and_load(client: object, server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_repository_index_unload_and_load(
+    client: object, server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     index = client.get_model_repository_index()  # type: ignore[attr-defined]
     assert {"name": "digits", "version": "2", "state": "READY", "reason": ""} in index
     client.unload_model("echo")  # type: ignore[attr-defined]
@@ -202,7 +223,9 @@ def test_the_kserve_v2_rest_client(server: RunningServer, digits: Digits) -> Non
             assert await client.is_model_ready(server.url, "digits")
             tensor = kserve.InferInput("input-0", [2, 64], "FP32")
             tensor.set_data_from_numpy(digits.x[:2], binary_data=True)
-            request = kserve.InferRequest(model_name="digits", infer_inputs=[tensor], request_id="k")
+            request = kserve.InferRequest(
+                model_name="digits", infer_inputs=[tensor], request_id="k"
+            )
             return await client.infer(server.url, request, model_name="digits")
         finally:
             await client.close()

@@ -24,7 +24,9 @@ def write_echo(directory: Path, version: int, load_seconds: float = 0.0) -> None
     scratch.mkdir(parents=True)
     source = models.echo()
     if load_seconds:
-        source = source.replace("        seen = []", f"        time.sleep({load_seconds})\n        seen = []")
+        source = source.replace(
+            "        seen = []", f"        time.sleep({load_seconds})\n        seen = []"
+        )
     (scratch / "model.py").write_text(source)
     scratch.rename(directory / str(version))
 
@@ -42,7 +44,9 @@ def polled(config: ModelConfig) -> ServedModel:
     ("policy", "served"),
     [("latest", [3]), ("latest:2", [2, 3]), ("all", [1, 2, 3]), ("specific:1,3", [1, 3])],
 )
-def test_version_policies(tmp_path: Path, sklearn_model: object, policy: str, served: list[int]) -> None:
+def test_version_policies(
+    tmp_path: Path, sklearn_model: object, policy: str, served: list[int]
+) -> None:
     for version in (1, 2, 3):
         save_sklearn(sklearn_model, tmp_path, version)
     model = polled(ModelConfig("m", str(tmp_path), policy=VersionPolicy.parse(policy)))
@@ -60,7 +64,12 @@ def test_labels_and_unversioned_directories(tmp_path: Path, sklearn_model: objec
     for version in (1, 2):
         save_sklearn(sklearn_model, tmp_path / "versioned", version)
     model = polled(
-        ModelConfig("m", str(tmp_path / "versioned"), policy=VersionPolicy.parse("all"), labels={"stable": 1, "canary": 2})
+        ModelConfig(
+            "m",
+            str(tmp_path / "versioned"),
+            policy=VersionPolicy.parse("all"),
+            labels={"stable": 1, "canary": 2},
+        )
     )
     assert model.resolve(label="stable").version == 1
     assert model.resolve(label="canary").version == 2
@@ -99,7 +108,9 @@ def test_hot_swap_loads_off_the_request_path_and_fails_no_request(tmp_path: Path
     with running_server([ModelConfig("echo", str(tmp_path))], poll_interval=0.05) as server:
 
         def load() -> None:
-            body = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]}
+            body = {
+                "inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}]
+            }
             with httpx.Client(base_url=server.url) as client:
                 while not stop.is_set():
                     started = time.perf_counter()
@@ -117,7 +128,10 @@ def test_hot_swap_loads_off_the_request_path_and_fails_no_request(tmp_path: Path
         swap_started = len(latencies)
         write_echo(tmp_path, 2, load_seconds=1.0)  # loading takes a second; traffic must not wait
         wait_for(lambda: seen_versions[-1:] == ["2"], what="version 2 to take traffic")
-        wait_for(lambda: server.repository.get("echo").versions[1].state is VersionState.END, what="version 1 to unload")
+        wait_for(
+            lambda: server.repository.get("echo").versions[1].state is VersionState.END,
+            what="version 1 to unload",
+        )
         stop.set()
         for thread in threads:
             thread.join()
@@ -125,4 +139,6 @@ def test_hot_swap_loads_off_the_request_path_and_fails_no_request(tmp_path: Path
     assert seen_versions[0] == "1" and seen_versions[-1] == "2"
     assert "1" not in seen_versions[seen_versions.index("2") :]  # the switch is one-way
     during_swap = latencies[swap_started:]
-    assert max(during_swap) < 0.5, f"a request waited {max(during_swap):.3f}s while version 2 loaded"
+    assert max(during_swap) < 0.5, (
+        f"a request waited {max(during_swap):.3f}s while version 2 loaded"
+    )

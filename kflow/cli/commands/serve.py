@@ -37,13 +37,17 @@ def register(app: typer.Typer) -> None:
         model_dir: Annotated[str, typer.Argument(metavar="MODEL_DIR", help="Where the model is.")],
         name: Annotated[
             str | None,
-            typer.Option(help="Model name in URLs (default: the directory's name).", show_default=False),
+            typer.Option(
+                help="Model name in URLs (default: the directory's name).", show_default=False
+            ),
         ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
         model_format: Annotated[
             str | None,
-            typer.Option("--format", help="Model format (default: from the files).", show_default=False),
+            typer.Option(
+                "--format", help="Model format (default: from the files).", show_default=False
+            ),
         ] = None,
         version_policy: Annotated[
             str, typer.Option(help="Versions to serve: latest[:N], all, or specific:V1,V2.")

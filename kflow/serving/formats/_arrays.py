@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from kflow.serving.datatypes import Array
 from kflow.serving.errors import InvalidInput
 from kflow.serving.model import Tensors
 
 
-def only_input(inputs: Tensors, name: str) -> np.ndarray:
+def only_input(inputs: Tensors, name: str) -> Array:
     """The model's single input, whatever the client called it."""
     if name in inputs:
         return inputs[name]
     if len(inputs) == 1:
         return next(iter(inputs.values()))
-    raise InvalidInput(
-        f"the model takes one input ({name!r}); the request has {sorted(inputs)}"
-    )
+    raise InvalidInput(f"the model takes one input ({name!r}); the request has {sorted(inputs)}")
 
 
-def as_numeric(array: np.ndarray, dtype: np.dtype[np.generic] | type, name: str) -> np.ndarray:
+def as_numeric(array: Array, dtype: np.dtype[np.generic] | type, name: str) -> Array:
     """`array` as `dtype`, with an error naming the input if it holds non-numbers."""
     if array.dtype == dtype:
         return array
@@ -31,7 +30,7 @@ def as_numeric(array: np.ndarray, dtype: np.dtype[np.generic] | type, name: str)
         ) from None
 
 
-def two_dimensional(array: np.ndarray, features: int | None, name: str) -> np.ndarray:
+def two_dimensional(array: Array, features: int | None, name: str) -> Array:
     """A batch of feature rows; one row is accepted as a batch of one."""
     if array.ndim == 1 and features is not None and array.shape[0] == features:
         array = array.reshape(1, -1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from kflow.serving.formats._arrays import as_numeric, only_input, two_dimensional
-from kflow.serving.model import TensorModel, TensorSpec, Tensors
+from kflow.serving.model import TensorModel, Tensors, TensorSpec
 
 INPUT = "input-0"
 OUTPUT = "output-0"
@@ -21,7 +21,9 @@ def load(path: Path) -> TensorModel:
     features = booster.num_feature()
 
     def run(inputs: Tensors, names: Sequence[str]) -> Tensors:
-        x = two_dimensional(as_numeric(only_input(inputs, INPUT), np.float64, INPUT), features, INPUT)
+        x = two_dimensional(
+            as_numeric(only_input(inputs, INPUT), np.float64, INPUT), features, INPUT
+        )
         return {OUTPUT: np.asarray(booster.predict(x))}
 
     return TensorModel(

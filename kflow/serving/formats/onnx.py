@@ -10,7 +10,7 @@ import numpy as np
 from kflow.serving import datatypes
 from kflow.serving.errors import InvalidInput
 from kflow.serving.formats._arrays import as_numeric
-from kflow.serving.model import TensorModel, TensorSpec, Tensors
+from kflow.serving.model import TensorModel, Tensors, TensorSpec
 
 # onnxruntime's type strings -> V2 datatypes
 TYPES = {
@@ -65,13 +65,13 @@ def load(path: Path) -> TensorModel:
                     f"missing input {spec.name!r} (the model takes {[i.name for i in inputs]})"
                 )
             dtype = datatypes.NUMPY[spec.datatype]
-            feed[spec.name] = array if spec.datatype == "BYTES" else as_numeric(array, dtype, spec.name)
+            feed[spec.name] = (
+                array if spec.datatype == "BYTES" else as_numeric(array, dtype, spec.name)
+            )
         for name in names:
             if name not in known:
                 raise InvalidInput(f"unknown output {name!r} (the model has {sorted(known)})")
         values = session.run(list(names), feed)
         return {name: np.asarray(value) for name, value in zip(names, values, strict=True)}
 
-    return TensorModel(
-        inputs=inputs, outputs=outputs, run=run, platform="onnxruntime_onnx"
-    )
+    return TensorModel(inputs=inputs, outputs=outputs, run=run, platform="onnxruntime_onnx")

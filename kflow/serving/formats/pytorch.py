@@ -12,7 +12,7 @@ import numpy as np
 from kflow.serving import datatypes
 from kflow.serving.errors import InvalidInput
 from kflow.serving.formats._arrays import as_numeric
-from kflow.serving.model import TensorModel, TensorSpec, Tensors
+from kflow.serving.model import TensorModel, Tensors, TensorSpec
 
 OUTPUT = "output-0"
 
@@ -33,7 +33,7 @@ TYPES = {
 def _exported_inputs(program: Any) -> list[TensorSpec]:
     """Input specs from an ExportedProgram's placeholders (dynamic dims as -1)."""
     user_inputs = set(program.graph_signature.user_inputs)
-    specs = []
+    specs: list[TensorSpec] = []
     for node in program.graph.nodes:
         if node.op != "placeholder" or node.name not in user_inputs:
             continue
@@ -56,7 +56,7 @@ def load(path: Path) -> TensorModel:
     else:
         with warnings.catch_warnings():  # TorchScript is deprecated upstream, still served
             warnings.simplefilter("ignore", DeprecationWarning)
-            scripted = torch.jit.load(str(path), map_location="cpu")
+            scripted = torch.jit.load(str(path), map_location="cpu")  # type: ignore[no-untyped-call]
         scripted.eval()
         module = scripted
         inputs = [TensorSpec("input-0", "FP32", (-1, -1))]

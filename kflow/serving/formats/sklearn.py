@@ -12,7 +12,7 @@ import numpy as np
 from kflow.serving import datatypes
 from kflow.serving.errors import InvalidInput
 from kflow.serving.formats._arrays import as_numeric, only_input, two_dimensional
-from kflow.serving.model import TensorModel, TensorSpec, Tensors
+from kflow.serving.model import TensorModel, Tensors, TensorSpec
 
 INPUT = "input-0"
 OUTPUT = "output-0"
@@ -36,10 +36,12 @@ def from_estimator(estimator: Any, platform: str = "sklearn") -> TensorModel:
     label_type = datatypes.of_array(np.asarray(classes)) if classes is not None else "FP64"
     outputs = [TensorSpec(OUTPUT, label_type, (-1,))]
     if has_proba:
-        outputs.append(TensorSpec(PROBABILITIES, "FP64", (-1, len(classes))))
+        outputs.append(TensorSpec(PROBABILITIES, "FP64", (-1, len(np.asarray(classes)))))
 
     def run(inputs: Tensors, names: Sequence[str]) -> Tensors:
-        x = two_dimensional(as_numeric(only_input(inputs, INPUT), np.float64, INPUT), features, INPUT)
+        x = two_dimensional(
+            as_numeric(only_input(inputs, INPUT), np.float64, INPUT), features, INPUT
+        )
         result: Tensors = {}
         for name in names:
             if name == OUTPUT:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from kflow.serving.errors import InvalidInput
-from kflow.serving.model import TensorModel, TensorSpec, Tensors
+from kflow.serving.model import TensorModel, Tensors, TensorSpec
 
 # tf.DType names -> V2 datatypes
 TYPES = {
@@ -42,9 +42,12 @@ def load(path: Path) -> TensorModel:
     signature = loaded.signatures["serving_default"]
     inputs = [_spec(n, s) for n, s in sorted(signature.structured_input_signature[1].items())]
     outputs = [_spec(n, s) for n, s in sorted(signature.structured_outputs.items())]
-    dtypes = {spec.name: s.dtype for spec, s in zip(
-        inputs, [signature.structured_input_signature[1][i.name] for i in inputs], strict=True
-    )}
+    dtypes = {
+        spec.name: s.dtype
+        for spec, s in zip(
+            inputs, [signature.structured_input_signature[1][i.name] for i in inputs], strict=True
+        )
+    }
 
     def run(request: Tensors, names: Sequence[str]) -> Tensors:
         feed = {}
@@ -65,5 +68,9 @@ def load(path: Path) -> TensorModel:
         return {name: np.asarray(result[name].numpy()) for name in names}
 
     return TensorModel(
-        inputs=inputs, outputs=outputs, run=run, platform="tensorflow_savedmodel", extra={"keep": loaded}
+        inputs=inputs,
+        outputs=outputs,
+        run=run,
+        platform="tensorflow_savedmodel",
+        extra={"keep": loaded},
     )

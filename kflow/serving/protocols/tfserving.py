@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from kflow.serving import datatypes
+from kflow.serving.datatypes import Array
 from kflow.serving.errors import InvalidInput, Unsupported
 from kflow.serving.model import TensorModel, Tensors
 from kflow.serving.repository import ModelVersion, ServedModel, VersionState
@@ -28,22 +29,26 @@ def _decode_b64(value: Any, where: str) -> Any:
                 return base64.b64decode(value["b64"], validate=True)
             except binascii.Error:
                 raise InvalidInput(f"{where}: 'b64' value is not valid base64") from None
-        raise InvalidInput(f"{where}: an object value must be {{\"b64\": \"...\"}}")
+        raise InvalidInput(f'{where}: an object value must be {{"b64": "..."}}')
     if isinstance(value, list):
         return [_decode_b64(item, where) for item in value]
     return value
 
 
-def _array(value: Any, where: str) -> np.ndarray:
+def _array(value: Any, where: str) -> Array:
     value = _decode_b64(value, where)
     try:
         array = np.asarray(value)
     except ValueError:
-        raise InvalidInput(f"{where}: the values are ragged (every row needs the same shape)") from None
+        raise InvalidInput(
+            f"{where}: the values are ragged (every row needs the same shape)"
+        ) from None
     if array.dtype == object:
         if any(isinstance(v, (list, dict)) for v in array.reshape(-1)):
             raise InvalidInput(f"{where}: the values are ragged (every row needs the same shape)")
-        array = np.vectorize(lambda v: v if isinstance(v, bytes) else str(v).encode(), otypes=[object])(array)
+        array = np.vectorize(
+            lambda v: v if isinstance(v, bytes) else str(v).encode(), otypes=[object]
+        )(array)
     elif array.dtype.kind == "U":
         out = np.empty(array.shape, dtype=object)
         out.reshape(-1)[:] = [s.encode() for s in array.reshape(-1)]
@@ -84,7 +89,7 @@ def parse_predict(body: dict[str, Any], model: TensorModel) -> tuple[Tensors, bo
     raise InvalidInput("the request needs 'instances' (row format) or 'inputs' (columnar format)")
 
 
-def _jsonable(array: np.ndarray, name: str) -> Any:
+def _jsonable(array: Array, name: str) -> Any:
     if datatypes.of_array(array) != "BYTES":
         return array.tolist()
 
@@ -130,7 +135,9 @@ def parse_examples(body: dict[str, Any], model: TensorModel) -> Tensors:
             raise InvalidInput(f"examples[{index}] must be an object of features")
         clash = set(example) & set(context)
         if clash:
-            raise InvalidInput(f"examples[{index}]: feature {sorted(clash)[0]!r} is also in context")
+            raise InvalidInput(
+                f"examples[{index}]: feature {sorted(clash)[0]!r} is also in context"
+            )
         rows.append({**context, **example})
     names = {spec.name for spec in model.inputs}
     keys = set(rows[0])
@@ -155,24 +162,28 @@ def scores_output(model: TensorModel) -> str:
     raise Unsupported("the model has no class scores to classify with (use :predict)")
 
 
-def classify_response(scores: np.ndarray, labels: list[Any] | None) -> dict[str, Any]:
+def classify_response(scores: Array, labels: list[Any] | None) -> dict[str, Any]:
     if scores.ndim != 2:
         raise Unsupported("the model's scores are not one row of class scores per example")
     names = [str(label) for label in labels] if labels else [str(i) for i in range(scores.shape[1])]
     return {"result": [[[names[i], float(s)] for i, s in enumerate(row)] for row in scores]}
 
 
-def regress_response(values: np.ndarray) -> dict[str, Any]:
+def regress_response(values: Array) -> dict[str, Any]:
     flat = values.reshape(values.shape[0], -1) if values.ndim > 1 else values.reshape(-1, 1)
     if flat.shape[1] != 1:
-        raise Unsupported("regress needs one value per example; the model returns several (use :predict)")
+        raise Unsupported(
+            "regress needs one value per example; the model returns several (use :predict)"
+        )
     return {"result": [float(v) for v in flat[:, 0]]}
 
 
 def status(model: ServedModel, only: ModelVersion | None) -> dict[str, Any]:
     """GetModelStatusResponse as JSON, plus KServe V1's `name` and `ready`."""
-    versions = [only] if only is not None else sorted(
-        model.versions.values(), key=lambda v: v.version, reverse=True
+    versions = (
+        [only]
+        if only is not None
+        else sorted(model.versions.values(), key=lambda v: v.version, reverse=True)
     )
     entries = [
         {
@@ -192,7 +203,10 @@ def status(model: ServedModel, only: ModelVersion | None) -> dict[str, Any]:
 def _tensor_info(name: str, datatype: str, shape: tuple[int, ...]) -> dict[str, Any]:
     return {
         "dtype": datatypes.TENSORFLOW.get(datatype, "DT_INVALID"),
-        "tensor_shape": {"dim": [{"size": str(d), "name": ""} for d in shape], "unknown_rank": False},
+        "tensor_shape": {
+            "dim": [{"size": str(d), "name": ""} for d in shape],
+            "unknown_rank": False,
+        },
         "name": name,
     }
 
@@ -203,8 +217,12 @@ def metadata(model: ServedModel, version: ModelVersion) -> dict[str, Any]:
     if isinstance(version.servable, TensorModel):
         tensor_model = version.servable
         signatures["serving_default"] = {
-            "inputs": {s.name: _tensor_info(s.name, s.datatype, s.shape) for s in tensor_model.inputs},
-            "outputs": {s.name: _tensor_info(s.name, s.datatype, s.shape) for s in tensor_model.outputs},
+            "inputs": {
+                s.name: _tensor_info(s.name, s.datatype, s.shape) for s in tensor_model.inputs
+            },
+            "outputs": {
+                s.name: _tensor_info(s.name, s.datatype, s.shape) for s in tensor_model.outputs
+            },
             "method_name": "tensorflow/serving/predict",
         }
     return {

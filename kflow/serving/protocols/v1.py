@@ -32,7 +32,9 @@ def _parse(rest: str) -> tuple[str, str | None, str | None, str | None, bool]:
     if sep and "/" not in tail:
         rest, verb = head, tail
         if verb not in VERBS:
-            raise ModelNotFound(f"unknown verb ':{verb}' (one of {', '.join(':' + v for v in VERBS)})")
+            raise ModelNotFound(
+                f"unknown verb ':{verb}' (one of {', '.join(':' + v for v in VERBS)})"
+            )
     parts = [p for p in rest.split("/") if p]
     is_metadata = bool(parts) and parts[-1] == "metadata" and len(parts) in (2, 4)
     if is_metadata:
@@ -73,8 +75,10 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
             return json_response(tfserving.status(model, only))
         if verb is None:
             raise InvalidInput("POST needs a verb: ...:predict, :classify, :regress or :explain")
-        target = model.resolve(version, label)
         body = json_object(await request.body())
+        # resolved after the last await before the call: a version resolved earlier could
+        # be unloaded while the body is still arriving
+        target = model.resolve(version, label)
         headers = dict(request.headers)
         if verb == "explain":
             return json_response(_dict(await target.explain(body, headers), "explanations"))

@@ -45,7 +45,9 @@ def _parse_path(rest: str) -> tuple[str, str | None, str]:
         return parts[0], None, action
     if len(parts) == 3 and parts[1] == "versions":
         return parts[0], parts[2], action
-    raise ModelNotFound(f"no such path /v2/models/{rest}: expected /v2/models/NAME[/versions/V][/ready|/infer]")
+    raise ModelNotFound(
+        f"no such path /v2/models/{rest}: expected /v2/models/NAME[/versions/V][/ready|/infer]"
+    )
 
 
 def decode_request(body: bytes, header_length: str | None) -> tuple[dict[str, Any], Tensors]:
@@ -54,7 +56,9 @@ def decode_request(body: bytes, header_length: str | None) -> tuple[dict[str, An
         try:
             json_length = int(header_length)
         except ValueError:
-            raise InvalidInput(f"Inference-Header-Content-Length {header_length!r} is not a number") from None
+            raise InvalidInput(
+                f"Inference-Header-Content-Length {header_length!r} is not a number"
+            ) from None
         if not 0 <= json_length <= len(body):
             raise InvalidInput(
                 f"Inference-Header-Content-Length {json_length} is past the body's {len(body)} bytes"
@@ -83,10 +87,14 @@ def decode_request(body: bytes, header_length: str | None) -> tuple[dict[str, An
                     f"{where}: binary_data_size {size!r} runs past the {len(body) - json_length} "
                     "bytes of binary data"
                 )
-            tensors[spec["name"]] = codec.from_bytes(view[offset : offset + size], datatype, spec.get("shape"), where)
+            tensors[spec["name"]] = codec.from_bytes(
+                view[offset : offset + size], datatype, spec.get("shape"), where
+            )
             offset += size
         elif "data" in spec:
-            tensors[spec["name"]] = codec.from_json(spec["data"], datatype, spec.get("shape"), where)
+            tensors[spec["name"]] = codec.from_json(
+                spec["data"], datatype, spec.get("shape"), where
+            )
         else:
             raise InvalidInput(f"{where}: needs 'data' or parameters.binary_data_size")
     if offset != len(body):
@@ -116,7 +124,11 @@ def _requested(request: dict[str, Any]) -> tuple[list[str], dict[str, bool]]:
 
 
 def encode_response(
-    model: ServedModel, version: ModelVersion, request: dict[str, Any], outputs: Tensors, binary: dict[str, bool]
+    model: ServedModel,
+    version: ModelVersion,
+    request: dict[str, Any],
+    outputs: Tensors,
+    binary: dict[str, bool],
 ) -> Response:
     chunks: list[bytes] = []
     described = []
@@ -158,8 +170,14 @@ def model_metadata(model: ServedModel, version: ModelVersion) -> dict[str, Any]:
     servable = version.servable
     inputs = outputs = []
     if isinstance(servable, TensorModel):
-        inputs = [{"name": s.name, "datatype": s.datatype, "shape": list(s.shape)} for s in servable.inputs]
-        outputs = [{"name": s.name, "datatype": s.datatype, "shape": list(s.shape)} for s in servable.outputs]
+        inputs = [
+            {"name": s.name, "datatype": s.datatype, "shape": list(s.shape)}
+            for s in servable.inputs
+        ]
+        outputs = [
+            {"name": s.name, "datatype": s.datatype, "shape": list(s.shape)}
+            for s in servable.outputs
+        ]
     return {
         "name": model.name,
         "versions": [str(v.version) for v in model.available()],
@@ -195,21 +213,26 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
             except Exception:
                 return json_response({"name": name, "ready": False}, 400)
             return json_response({"name": name, "ready": True})
-        target = model.resolve(version)
         if action == "":
             if request.method != "GET":
                 return error_response("model metadata takes GET; inference is POST .../infer", 405)
-            return json_response(model_metadata(model, target))
+            return json_response(model_metadata(model, model.resolve(version)))
         if request.method != "POST":
             return error_response("infer takes POST", 405)
+        model.resolve(version)  # a missing model or version fails before the body is read
         body, inputs = decode_request(await request.body(), request.headers.get(HEADER_LENGTH))
         names, binary = _requested(body)
+        # resolved after the last await before the call: a version resolved earlier could
+        # be unloaded while the body is still arriving
+        target = model.resolve(version)
         if isinstance(target.servable, PythonModel):
             outputs = _python_outputs(await target.infer_python(inputs, dict(request.headers)))
             if names:
                 missing = [n for n in names if n not in outputs]
                 if missing:
-                    raise InvalidInput(f"unknown output {missing[0]!r} (the model gave {sorted(outputs)})")
+                    raise InvalidInput(
+                        f"unknown output {missing[0]!r} (the model gave {sorted(outputs)})"
+                    )
                 outputs = {n: outputs[n] for n in names}
         else:
             outputs = await target.predict(inputs, tuple(names))
@@ -220,7 +243,14 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
         entries = []
         for model in sorted(repository.models.values(), key=lambda m: m.name):
             if not model.versions:
-                entries.append({"name": model.name, "version": "", "state": "UNAVAILABLE", "reason": "no versions"})
+                entries.append(
+                    {
+                        "name": model.name,
+                        "version": "",
+                        "state": "UNAVAILABLE",
+                        "reason": "no versions",
+                    }
+                )
             for version in sorted(model.versions.values(), key=lambda v: v.version):
                 state = {
                     VersionState.AVAILABLE: "READY",
@@ -229,7 +259,12 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
                     VersionState.UNLOADING: "UNLOADING",
                 }.get(version.state, "UNAVAILABLE")
                 entries.append(
-                    {"name": model.name, "version": str(version.version), "state": state, "reason": version.error}
+                    {
+                        "name": model.name,
+                        "version": str(version.version),
+                        "state": state,
+                        "reason": version.error,
+                    }
                 )
         return json_response(entries)
 
