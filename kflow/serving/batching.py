@@ -1,7 +1,8 @@
 """Adaptive batching: concurrent requests to one model version run as one batch.
 
 Requests queue up; the batcher takes the first, then keeps collecting for at most
-`max_latency` seconds or until `max_batch_size` rows are in hand, concatenates the
+`max_latency` seconds or until `max_batch_size` rows are in hand (a request that
+arrives alone at an idle model does not wait), concatenates the
 inputs along the batch dimension, runs the model once (in a worker thread) and
 splits the outputs back by each request's row count. While a batch runs, the next
 one fills up by itself, so batches grow with load and stay at one request when the
@@ -66,6 +67,7 @@ class Batcher:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._carry: collections.deque[_Pending] = collections.deque()
         self._task: asyncio.Task[None] | None = None
+        self._last_size = 0  # requests in the previous batch: how busy the model is
 
     async def predict(self, inputs: Tensors, outputs: Sequence[str]) -> Tensors:
         names = tuple(outputs)
@@ -106,7 +108,10 @@ class Batcher:
             first = await self._next(None)
             assert first is not None
             batch, rows = [first], first.rows
-            deadline = loop.time() + self.config.max_latency
+            # adaptive: alone on an idle server, a request runs at once; once requests
+            # queue up behind a running batch, batches wait up to max_latency to fill
+            alone = self._last_size <= 1 and self._queue.empty() and not self._carry
+            deadline = loop.time() + (0.0 if alone else self.config.max_latency)
             skipped: list[_Pending] = []
             while rows < self.config.max_batch_size:
                 item = await self._next(deadline - loop.time())
@@ -120,6 +125,7 @@ class Batcher:
                 batch.append(item)
                 rows += item.rows
             self._carry.extend(skipped)
+            self._last_size = len(batch)
             await self._execute(batch, rows)
 
     async def _execute(self, batch: list[_Pending], rows: int) -> None:
