@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from kflow.cli.commands import apply, delete, demo, describe, get, logs, server, wait
+from kflow.cli.commands import apply, delete, demo, describe, get, logs, serve, server, wait
 
 HELP = """kflow runs Kubeflow's workloads - the same YAML, the same clients - on one machine.
 
@@ -50,7 +50,7 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
-for module in (server, demo, apply, get, describe, logs, delete, wait):
+for module in (server, demo, apply, get, describe, logs, delete, wait, serve):
     module.register(app)
 
 

@@ -27,5 +27,6 @@ def test_every_command_is_documented() -> None:
         "wait",
         "kubeconfig",
         "version",
+        "serve",
     ):
         assert f"## kflow {name}\n" in text

@@ -1,0 +1,62 @@
+"""The model server's ASGI app: every protocol on one port, over one repository.
+
+`build_app` adds the configured models while the app starts (uvicorn accepts no
+connection before that), then polls the model directories for new versions until it
+stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from kflow.serving.protocols import v1, v2
+from kflow.serving.repository import ModelConfig, ModelRepository
+
+DEFAULT_POLL_INTERVAL = 1.0  # seconds between scans of the model directories
+
+
+def build_app(
+    configs: Sequence[ModelConfig],
+    *,
+    repository: ModelRepository | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+) -> Starlette:
+    """An app serving `configs` (and whatever `repository` already holds)."""
+    repo = repository if repository is not None else ModelRepository()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for config in configs:
+            if config.name not in repo.models:
+                await repo.add(config)
+        watch = asyncio.get_running_loop().create_task(repo.watch(poll_interval))
+        try:
+            yield
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+            await repo.close()
+
+    one = v1.endpoints(repo)
+    two = v2.endpoints(repo)
+    routes = [
+        Route("/", one["live"]),
+        Route("/v1/models", one["list"]),
+        Route("/v1/models/{rest:path}", one["models"], methods=["GET", "POST"]),
+        Route("/v2", two["server"]),
+        Route("/v2/health/live", two["live"]),
+        Route("/v2/health/ready", two["ready"]),
+        Route("/v2/repository/index", two["index"], methods=["POST"]),
+        Route("/v2/repository/models/{name}/load", two["load"], methods=["POST"]),
+        Route("/v2/repository/models/{name}/unload", two["unload"], methods=["POST"]),
+        Route("/v2/models/{rest:path}", two["models"], methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.repository = repo
+    return app

@@ -1,0 +1,1 @@
+"""The inference protocols, each a set of Starlette endpoints over one `ModelRepository`."""
