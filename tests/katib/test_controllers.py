@@ -252,3 +252,63 @@ print(f"loss={x if role == 'master' else 100 + x}", flush=True)
             x = float(trial["spec"]["parameterAssignments"][0]["value"])
             values = [float(r.value) for r in plane.observations.read("default", m.name_of(trial))]
             assert values == pytest.approx([x])  # the master's line only
+
+
+@runs_async
+async def test_pbt_children_start_from_their_parents_checkpoint(tmp_path: Path) -> None:
+    # each trial trains "one more step" on top of the checkpoint it starts from
+    code = """
+import os, sys
+x = float(sys.argv[1])
+base = "/var/log/katib/checkpoints"
+mine = os.path.join(base, os.environ["KATIB_TRIAL_NAME"])
+os.makedirs(mine, exist_ok=True)
+path = os.path.join(mine, "steps")
+steps = int(open(path).read()) if os.path.exists(path) else 0
+open(path, "w").write(str(steps + 1))
+print(f"loss={x / (steps + 1):.5f} steps={steps + 1}", flush=True)
+"""
+    async with control_plane(tmp_path / "rt") as plane:
+        body = experiment(
+            "pbt",
+            code,
+            algorithm="random",
+            max_trials=10,
+            parallel=5,
+            parameters=[
+                {
+                    "name": "x",
+                    "parameterType": "double",
+                    "feasibleSpace": {"min": "0.1", "max": "1"},
+                }
+            ],
+        )
+        body["spec"]["algorithm"] = {
+            "algorithmName": "pbt",
+            "algorithmSettings": [
+                {"name": "suggestion_trial_dir", "value": "/var/log/katib/checkpoints/"},
+                {"name": "n_population", "value": "5"},
+                {"name": "truncation_threshold", "value": "0.4"},
+            ],
+        }
+        body["spec"]["objective"]["additionalMetricNames"] = ["steps"]
+        plane.store.create(EXPERIMENTS, body)
+        assert await plane.wait_finished("pbt", timeout=90) == (
+            "Succeeded",
+            "ExperimentMaxTrialsReached",
+        )
+        assert plane.store.get("persistentvolumeclaims", "default", "pbt-pbt")
+        trials = {m.name_of(t): t for t in plane.trials("pbt")}
+        children = [
+            t
+            for t in trials.values()
+            if "pbt.suggestion.katib.kubeflow.org/parent" in (t["spec"].get("labels") or {})
+        ]
+        assert children, "generation 1 exploits generation 0"
+        for child in children:
+            parent = child["spec"]["labels"]["pbt.suggestion.katib.kubeflow.org/parent"]
+            steps = {
+                r.metric: r.value for r in plane.observations.read("default", m.name_of(child))
+            }["steps"]
+            parents = {r.metric: r.value for r in plane.observations.read("default", parent)}
+            assert int(steps) == int(parents["steps"]) + 1  # continued the parent's checkpoint

@@ -28,7 +28,13 @@ from kflow.api.katib import conditions as cond
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib.records import objective_value, parameters_of, state_of
 from kflow.controllers.katib.suggestions import SUGGESTIONS, TRIALS, trials_of
-from kflow.controllers.katib.templates import TemplateError, template_source, trial_for
+from kflow.controllers.katib.templates import (
+    TemplateError,
+    pbt_checkpoint_dir,
+    pbt_claim_name,
+    template_source,
+    trial_for,
+)
 from kflow.controllers.manager import Controller, Result, WatchSpec, owner_keys
 from kflow.store.interface import Store
 from kflow.tuning.history import TrialState
@@ -181,10 +187,31 @@ class ExperimentController(Controller):
         }
         if spec.get("earlyStopping"):
             body["spec"]["earlyStopping"] = m.clone(spec["earlyStopping"])
+        self._pbt_claim(experiment)
         try:
             return self.store.create(SUGGESTIONS, body)
         except AlreadyExists:
             return self.store.get(SUGGESTIONS, namespace, name)
+
+    def _pbt_claim(self, experiment: Obj) -> None:
+        """PBT keeps checkpoints on a claim of the experiment's (Katib's suggestion PVC)."""
+        if pbt_checkpoint_dir(experiment) is None:
+            return
+        claim = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {
+                "name": pbt_claim_name(experiment),
+                "namespace": m.namespace_of(experiment),
+                "ownerReferences": [m.owner_reference(experiment)],
+            },
+            "spec": {
+                "accessModes": ["ReadWriteMany"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        }
+        with contextlib.suppress(AlreadyExists):
+            self.store.create("persistentvolumeclaims", claim)
 
     def _request_more(
         self, experiment: Obj, suggestion: Obj, made: list[Obj], counts: dict[str, int]

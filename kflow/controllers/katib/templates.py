@@ -114,6 +114,65 @@ def render_run_spec(
     return run_spec
 
 
+PBT_LABEL_PARENT = "pbt.suggestion.katib.kubeflow.org/parent"
+PBT_VOLUME = "pbt-checkpoints"
+PBT_INIT_CONTAINER = "pbt-checkpoint"
+# a child starts from its parent's checkpoint: copied once, never over the child's own
+PBT_COPY = 'if [ -d "$1" ] && [ ! -e "$2" ]; then cp -a "$1" "$2"; fi; mkdir -p "$2"'
+
+
+def pbt_claim_name(experiment: Obj) -> str:
+    """Katib's name for the suggestion's checkpoint volume: `<experiment>-pbt`."""
+    return f"{m.name_of(experiment)}-pbt"
+
+
+def pbt_checkpoint_dir(experiment: Obj) -> str | None:
+    """`suggestion_trial_dir` of a PBT experiment, else None."""
+    algorithm = (experiment.get("spec") or {}).get("algorithm") or {}
+    if algorithm.get("algorithmName") != "pbt":
+        return None
+    for setting in algorithm.get("algorithmSettings") or []:
+        if setting.get("name") == "suggestion_trial_dir" and setting.get("value"):
+            return str(setting["value"])
+    return None
+
+
+def _with_pbt_checkpoints(experiment: Obj, run_spec: Obj, trial: str, labels: Obj) -> None:
+    """What Katib's PBT service and pod webhook do: the experiment's checkpoint volume at
+    `suggestion_trial_dir` in the primary container, and the parent's checkpoint
+    directory copied to this trial's before it starts."""
+    directory = pbt_checkpoint_dir(experiment)
+    if directory is None:
+        return
+    primary = ((experiment.get("spec") or {}).get("trialTemplate") or {}).get(
+        "primaryContainerName"
+    )
+    parent = labels.get(PBT_LABEL_PARENT)
+    base = directory.rstrip("/")
+    for template in pod_templates(run_spec):
+        pod_spec = template["spec"]
+        _add_volume(
+            pod_spec,
+            {
+                "name": PBT_VOLUME,
+                "persistentVolumeClaim": {"claimName": pbt_claim_name(experiment)},
+            },
+        )
+        containers = [c for c in pod_spec["containers"] if c.get("name") == primary]
+        for container in containers:
+            _add_mount(container, PBT_VOLUME, directory)
+        if containers and parent:
+            init = {
+                "name": PBT_INIT_CONTAINER,
+                "image": containers[0].get("image") or "busybox",
+                "command": ["sh", "-c", PBT_COPY, "sh", f"{base}/{parent}", f"{base}/{trial}"],
+                "volumeMounts": [{"name": PBT_VOLUME, "mountPath": directory}],
+            }
+            inits = pod_spec.setdefault("initContainers", [])
+            if not any(c.get("name") == PBT_INIT_CONTAINER for c in inits):
+                inits.append(init)
+
+
 def trial_for(experiment: Obj, source: Obj, assignment: Obj) -> Obj:
     """The Trial object for one suggestion (`status.suggestions[i]` of the Suggestion)."""
     spec = experiment.get("spec") or {}
@@ -123,10 +182,12 @@ def trial_for(experiment: Obj, source: Obj, assignment: Obj) -> Obj:
         str(a.get("name")): str(a.get("value"))
         for a in assignment.get("parameterAssignments") or []
     }
+    run_spec = render_run_spec(experiment, source, name, values)
+    _with_pbt_checkpoints(experiment, run_spec, name, assignment.get("labels") or {})
     trial_spec: Obj = {
         "objective": m.clone(spec.get("objective") or {}),
         "parameterAssignments": copy.deepcopy(assignment.get("parameterAssignments") or []),
-        "runSpec": render_run_spec(experiment, source, name, values),
+        "runSpec": run_spec,
         "metricsCollector": m.clone(spec.get("metricsCollectorSpec") or {}),
         "retainRun": bool(template.get("retain")),
         "primaryContainerName": template.get("primaryContainerName"),
