@@ -17,7 +17,8 @@ from kflow.api.katib.registration import (
     katib_kinds,
     register_katib_kinds,
 )
-from kflow.api.katib.validation import is_meta_reference, validate_experiment
+from kflow.api.katib.validation import validate_experiment
+from kflow.api.katib.validation_template import is_meta_reference
 
 __all__ = [
     "API_VERSION",
