@@ -1,7 +1,8 @@
 """The one table of tensor datatypes: Open Inference Protocol names, numpy, TF Serving.
 
 V2 (`FP32`, `BYTES`, ...) is the lingua franca inside the server; TF Serving's
-metadata speaks `DT_FLOAT`. BYTES tensors are numpy object arrays of `bytes`.
+metadata speaks `DT_FLOAT`. BYTES tensors are numpy object arrays of `bytes`. The gRPC
+APIs carry typed values in a field per datatype: `V2_CONTENTS` and `TENSORPROTO_FIELD`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,42 @@ TENSORFLOW: dict[str, str] = {
     "FP64": "DT_DOUBLE",
     "BYTES": "DT_STRING",
 }
+
+#: V2 datatype -> the `InferTensorContents` field of V2 gRPC (FP16 travels only raw).
+V2_CONTENTS: dict[str, str] = {
+    "BOOL": "bool_contents",
+    "UINT8": "uint_contents",
+    "UINT16": "uint_contents",
+    "UINT32": "uint_contents",
+    "UINT64": "uint64_contents",
+    "INT8": "int_contents",
+    "INT16": "int_contents",
+    "INT32": "int_contents",
+    "INT64": "int64_contents",
+    "FP32": "fp32_contents",
+    "FP64": "fp64_contents",
+    "BYTES": "bytes_contents",
+}
+
+#: V2 datatype -> the typed-values field of TensorFlow's `TensorProto` (FP16: bit patterns).
+TENSORPROTO_FIELD: dict[str, str] = {
+    "BOOL": "bool_val",
+    "UINT8": "int_val",
+    "UINT16": "int_val",
+    "UINT32": "uint32_val",
+    "UINT64": "uint64_val",
+    "INT8": "int_val",
+    "INT16": "int_val",
+    "INT32": "int_val",
+    "INT64": "int64_val",
+    "FP16": "half_val",
+    "FP32": "float_val",
+    "FP64": "double_val",
+    "BYTES": "string_val",
+}
+
+#: TF Serving's DataType enum name -> V2 datatype.
+FROM_TENSORFLOW: dict[str, str] = {tf: v2 for v2, tf in TENSORFLOW.items()}
 
 Array = npt.NDArray[Any]  # any numpy array; a tensor
 

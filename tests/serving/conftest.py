@@ -68,6 +68,7 @@ class RunningServer:
     port: int
     repository: ModelRepository
     loop: asyncio.AbstractEventLoop
+    grpc_port: int | None = None  # the gRPC services' port, when started with grpc=True
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's loop (e.g. a repository poll) and wait for it."""
@@ -76,10 +77,12 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    configs: Sequence[ModelConfig], poll_interval: float = 3600.0
+    configs: Sequence[ModelConfig], poll_interval: float = 3600.0, *, grpc: bool = False
 ) -> Iterator[RunningServer]:
     repository = ModelRepository()
-    app = build_app(configs, repository=repository, poll_interval=poll_interval)
+    app = build_app(
+        configs, repository=repository, poll_interval=poll_interval, grpc_port=0 if grpc else None
+    )
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
@@ -98,7 +101,9 @@ def running_server(
     wait_for(lambda: server.started or not thread.is_alive(), what="the model server to start")
     assert server.started, "the model server did not start"
     try:
-        yield RunningServer(f"http://127.0.0.1:{port}", port, repository, loops[0])
+        yield RunningServer(
+            f"http://127.0.0.1:{port}", port, repository, loops[0], app.state.grpc_port
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=30)
