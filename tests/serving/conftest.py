@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -107,3 +112,25 @@ def running_server(
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def run_isolated(script: str, *args: str) -> Any:
+    """Run a client script in a fresh interpreter; its last stdout line is JSON.
+
+    The kserve package and tritonclient.grpc both register the `inference.*` protobuf
+    messages in protobuf's default pool, so they cannot be imported in one process:
+    the kserve client tests run apart from the gRPC tests' Triton client.
+    """
+    if importlib.util.find_spec("kserve") is None:  # looked up, not imported, here
+        pytest.skip("the kserve package is not installed")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
