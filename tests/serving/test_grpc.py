@@ -391,3 +391,51 @@ def test_grpc_is_off_unless_asked(tmp_path: Path, sklearn_model: object) -> None
     with running_server([ModelConfig("m", str(tmp_path / "m"))]) as server:
         assert server.grpc_port is None
     shutil.rmtree(tmp_path / "m")
+
+
+# -- the .proto files match the published definitions ---------------------------------
+
+
+def _fields(descriptor: Any) -> dict[str, tuple[int, int, int]]:
+    return {f.name: (f.number, f.type, f.label) for f in descriptor.fields}
+
+
+def _same_messages(ours: Any, theirs: Any) -> None:
+    """Every field we declare exists upstream with the same number, type and label."""
+    mine, upstream = _fields(ours), _fields(theirs)
+    for name, shape in mine.items():
+        assert upstream.get(name) == shape, (
+            f"{ours.full_name}.{name}: {shape} vs {upstream.get(name)}"
+        )
+    for nested in ours.nested_types:
+        _same_messages(nested, theirs.nested_types_by_name[nested.name])
+
+
+def test_v2_proto_matches_tritons() -> None:
+    from kflow.serving.protos import grpc_predict_v2_pb2
+
+    ours = grpc_predict_v2_pb2.DESCRIPTOR
+    for name, message in ours.message_types_by_name.items():
+        theirs = service_pb2.DESCRIPTOR.message_types_by_name[name]
+        _same_messages(message, theirs)
+        assert theirs.full_name == message.full_name  # same package: `inference`
+
+
+def test_tensorflow_protos_match_tensorflows() -> None:
+    pytest.importorskip("tensorflow")
+    from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    from kflow.serving.protos import meta_graph_pb2 as our_meta_graph
+    from kflow.serving.protos import tensor_pb2 as our_tensor
+    from kflow.serving.protos import tensor_shape_pb2 as our_shape
+    from kflow.serving.protos import types_pb2 as our_types
+
+    _same_messages(our_tensor.TensorProto.DESCRIPTOR, tensor_pb2.TensorProto.DESCRIPTOR)
+    _same_messages(
+        our_shape.TensorShapeProto.DESCRIPTOR, tensor_shape_pb2.TensorShapeProto.DESCRIPTOR
+    )
+    _same_messages(our_meta_graph.TensorInfo.DESCRIPTOR, meta_graph_pb2.TensorInfo.DESCRIPTOR)
+    _same_messages(our_meta_graph.SignatureDef.DESCRIPTOR, meta_graph_pb2.SignatureDef.DESCRIPTOR)
+    for value in our_types.DataType.DESCRIPTOR.values:
+        assert types_pb2.DataType.Value(value.name) == value.number
