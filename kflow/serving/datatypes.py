@@ -107,3 +107,14 @@ def of_array(array: Array) -> str:
         return _BY_NUMPY[array.dtype]
     except KeyError:
         raise InvalidInput(f"numpy dtype {array.dtype} has no V2 datatype") from None
+
+
+def narrow(values: Array, datatype: str, where: str) -> Array:
+    """Typed gRPC values (carried in a wider field: INT8 in int32) as `datatype`'s dtype,
+    refusing values that do not fit rather than wrapping them."""
+    dtype = to_numpy(datatype, where)
+    array = values.astype(dtype)
+    if dtype.kind in "iu" and array.size and not np.array_equal(array, values):
+        info = np.iinfo(dtype.name)
+        raise InvalidInput(f"{where}: values outside {datatype}'s range {info.min}..{info.max}")
+    return array

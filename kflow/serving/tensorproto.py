@@ -54,7 +54,7 @@ def to_array(proto: tensor_pb2.TensorProto, where: str) -> Array:
     elif datatype == "FP16":
         flat = np.asarray(values, dtype=np.uint16).view(np.float16)
     else:
-        flat = np.asarray(values, dtype=datatypes.NUMPY[datatype])
+        flat = datatypes.narrow(np.asarray(values), datatype, where)
     if flat.size == count:
         return flat.reshape(dims)
     if flat.size == 1 and count > 1:  # TensorFlow fills the shape with a lone value

@@ -167,6 +167,11 @@ def test_every_datatype_round_trips_typed_and_raw(client: Any, channel: grpc.Cha
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "inputs[2] ('h'): FP16 has no contents field; send it raw" in str(caught.value.details())
     del request.inputs[2]
+    request.inputs.add(name="u8", datatype="UINT8", shape=[1]).contents.uint_contents.append(256)
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.ModelInfer(request)
+    assert "inputs[2] ('u8'): values outside UINT8's range 0..255" in str(caught.value.details())
+    del request.inputs[2]
     response = stub.ModelInfer(request)
     assert list(response.outputs[0].contents.int_contents) == [-3, 0, 3]
     assert list(response.outputs[1].contents.bytes_contents) == [b"ok"]

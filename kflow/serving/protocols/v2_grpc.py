@@ -40,7 +40,8 @@ def _input(tensor: Any, raw: bytes | None, where: str) -> Array:
     values = getattr(tensor.contents, field)
     if tensor.datatype == "BYTES":
         return codec.from_json([bytes(v) for v in values], "BYTES", shape, where)
-    return codec.from_json(np.asarray(values), tensor.datatype, shape, where)
+    array = datatypes.narrow(np.asarray(values), tensor.datatype, where)
+    return codec.from_json(array, tensor.datatype, shape, where)
 
 
 def decode_inputs(request: Any) -> Tensors:
