@@ -1,6 +1,7 @@
-"""kflow's model server: TF Serving REST, KServe V1 and Open Inference Protocol V2.
+"""kflow's model server: TF Serving REST, KServe V1 and Open Inference Protocol V2;
+V2 gRPC and TF Serving gRPC on a second port.
 
-    kflow serve ./mnist                       # numbered versions watched, port 8080
+    kflow serve ./mnist                       # numbered versions watched, ports 8080, 8081
 
     from kflow.serving import ModelConfig, build_app
     app = build_app([ModelConfig(name="mnist", uri="pvc://models/mnist")])

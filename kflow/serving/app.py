@@ -1,8 +1,9 @@
 """The model server's ASGI app: every protocol on one port, over one repository.
 
 `build_app` adds the configured models while the app starts (uvicorn accepts no
-connection before that), then polls the model directories for new versions until it
-stops.
+connection before that), starts the gRPC services on their own port when asked
+(`grpc_server.py`, same repository, same event loop), then polls the model directories
+for new versions until it stops.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from kflow.serving.grpc_server import GrpcServer
 from kflow.serving.protocols import v1, v2
 from kflow.serving.repository import ModelConfig, ModelRepository
 
@@ -25,8 +27,14 @@ def build_app(
     *,
     repository: ModelRepository | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
+    grpc_port: int | None = None,
+    grpc_host: str = "127.0.0.1",
 ) -> Starlette:
-    """An app serving `configs` (and whatever `repository` already holds)."""
+    """An app serving `configs` (and whatever `repository` already holds).
+
+    With `grpc_port` (0: any free port) the V2 and TF Serving gRPC services listen there
+    while the app runs; `app.state.grpc_port` is the bound port.
+    """
     repo = repository if repository is not None else ModelRepository()
 
     @contextlib.asynccontextmanager
@@ -34,6 +42,10 @@ def build_app(
         for config in configs:
             if config.name not in repo.models:
                 await repo.add(config)
+        grpc_server = None
+        if grpc_port is not None:
+            grpc_server = GrpcServer(repo)
+            app.state.grpc_port = await grpc_server.start(grpc_host, grpc_port)
         watch = asyncio.get_running_loop().create_task(repo.watch(poll_interval))
         try:
             yield
@@ -41,6 +53,8 @@ def build_app(
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
+            if grpc_server is not None:
+                await grpc_server.stop()
             await repo.close()
 
     one = v1.endpoints(repo)
@@ -59,4 +73,5 @@ def build_app(
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.repository = repo
+    app.state.grpc_port = None
     return app

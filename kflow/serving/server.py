@@ -16,9 +16,10 @@ def run(
     port: int = 8080,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     log_level: str = "info",
+    grpc_port: int | None = None,
 ) -> None:
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    app = build_app(configs, poll_interval=poll_interval)
+    app = build_app(configs, poll_interval=poll_interval, grpc_port=grpc_port, grpc_host=host)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

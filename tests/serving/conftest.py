@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
@@ -68,6 +73,7 @@ class RunningServer:
     port: int
     repository: ModelRepository
     loop: asyncio.AbstractEventLoop
+    grpc_port: int | None = None  # the gRPC services' port, when started with grpc=True
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the server's loop (e.g. a repository poll) and wait for it."""
@@ -76,10 +82,12 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    configs: Sequence[ModelConfig], poll_interval: float = 3600.0
+    configs: Sequence[ModelConfig], poll_interval: float = 3600.0, *, grpc: bool = False
 ) -> Iterator[RunningServer]:
     repository = ModelRepository()
-    app = build_app(configs, repository=repository, poll_interval=poll_interval)
+    app = build_app(
+        configs, repository=repository, poll_interval=poll_interval, grpc_port=0 if grpc else None
+    )
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
@@ -98,7 +106,31 @@ def running_server(
     wait_for(lambda: server.started or not thread.is_alive(), what="the model server to start")
     assert server.started, "the model server did not start"
     try:
-        yield RunningServer(f"http://127.0.0.1:{port}", port, repository, loops[0])
+        yield RunningServer(
+            f"http://127.0.0.1:{port}", port, repository, loops[0], app.state.grpc_port
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def run_isolated(script: str, *args: str) -> Any:
+    """Run a client script in a fresh interpreter; its last stdout line is JSON.
+
+    The kserve package and tritonclient.grpc both register the `inference.*` protobuf
+    messages in protobuf's default pool, so they cannot be imported in one process:
+    the kserve client tests run apart from the gRPC tests' Triton client.
+    """
+    if importlib.util.find_spec("kserve") is None:  # looked up, not imported, here
+        pytest.skip("the kserve package is not installed")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -62,3 +62,31 @@ class Scaler(Model):
 
 def kserve_style(factor: int = 2) -> str:
     return KSERVE_STYLE.replace("FACTOR", str(factor))
+
+
+MNIST_SHAPED = '''
+from pathlib import Path
+
+import joblib
+import numpy as np
+from kflow.serving import TensorModel, TensorSpec
+
+
+class Mnist:
+    """The signature Kubeflow's MNIST example client reads: `x` in; `classes`, `predictions` out."""
+
+    def tensor_model(self):
+        classifier = joblib.load(Path(__file__).parent / "classifier.joblib")
+
+        def run(inputs, names):
+            scores = classifier.predict_proba(inputs["x"]).astype(np.float32)
+            out = {"classes": scores.argmax(axis=1).astype(np.int32), "predictions": scores}
+            return {n: out[n] for n in names} if names else out
+
+        return TensorModel(
+            inputs=[TensorSpec("x", "FP32", (-1, 64))],
+            outputs=[TensorSpec("classes", "INT32", (-1,)), TensorSpec("predictions", "FP32", (-1, 10))],
+            run=run,
+            platform="mnist",
+        )
+'''

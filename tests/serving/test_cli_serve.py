@@ -29,7 +29,7 @@ def test_kflow_serve_a_versioned_directory(
 ) -> None:
     for version in (1, 2):
         save_sklearn(sklearn_model, tmp_path / "mnist", version)
-    port = free_port()
+    port, grpc_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
@@ -41,6 +41,8 @@ def test_kflow_serve_a_versioned_directory(
             str(tmp_path / "mnist"),
             "--port",
             str(port),
+            "--grpc-port",
+            str(grpc_port),
             "--version-policy",
             "all",
             "--label",
@@ -62,6 +64,16 @@ def test_kflow_serve_a_versioned_directory(
         assert httpx.post(f"{url}/v1/models/mnist/labels/stable:predict", json=body).json() == {
             "predictions": [0, 1, 2]
         }
+        grpcclient = pytest.importorskip("tritonclient.grpc")
+        triton = grpcclient.InferenceServerClient(f"127.0.0.1:{grpc_port}")
+        x = grpcclient.InferInput("input-0", [3, 64], "FP64")
+        x.set_data_from_numpy(digits.x[:3].astype("float64"))
+        assert triton.infer("mnist", [x], model_version="1").as_numpy("output-0").tolist() == [
+            0,
+            1,
+            2,
+        ]
+        triton.close()
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -87,3 +99,10 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1 and "--version-policy" in result.stderr
+
+
+def test_the_cli_default_grpc_port_is_the_servers() -> None:
+    from kflow.cli.commands import serve
+    from kflow.serving import grpc_server
+
+    assert serve.DEFAULT_GRPC_PORT == grpc_server.DEFAULT_GRPC_PORT

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -13,7 +13,7 @@ import pytest
 from kflow.serving import ModelConfig, VersionPolicy
 
 from . import models
-from .conftest import Digits, RunningServer, running_server, save_sklearn
+from .conftest import Digits, RunningServer, run_isolated, running_server, save_sklearn
 
 
 @pytest.fixture(scope="module")
@@ -162,22 +162,27 @@ def test_kserve_v1_list_live_and_custom_model(server: RunningServer) -> None:
     assert no_explain.status_code == 501
 
 
+KSERVE_V1 = """
+import asyncio, json, sys
+import kserve
+
+async def scenario(url, rows):
+    client = kserve.InferenceRESTClient(kserve.RESTConfig(protocol="v1"))
+    try:
+        live = await client.is_server_live(url)
+        ready = await client.is_model_ready(url, "digits")
+        result = await client.infer(url, {"instances": rows}, model_name="digits")
+    finally:
+        await client.close()
+    return [live, ready, result]
+
+print(json.dumps(asyncio.run(scenario(sys.argv[1], json.loads(sys.argv[2])))))
+"""
+
+
 def test_the_kserve_rest_client(server: RunningServer, digits: Digits) -> None:
-    kserve = pytest.importorskip("kserve")
-
-    async def scenario() -> tuple[object, object, object]:
-        client = kserve.InferenceRESTClient(kserve.RESTConfig(protocol="v1"))
-        try:
-            live = await client.is_server_live(server.url)
-            ready = await client.is_model_ready(server.url, "digits")
-            result = await client.infer(
-                server.url, {"instances": digits.x[:2].tolist()}, model_name="digits"
-            )
-        finally:
-            await client.close()
-        return live, ready, result
-
-    live, ready, result = asyncio.run(scenario())
+    rows = json.dumps(digits.x[:2].tolist())
+    live, ready, result = run_isolated(KSERVE_V1, server.url, rows)
     assert live is True and ready is True
     assert result == {"predictions": [0, 1]}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 import shutil
 from collections.abc import Iterator
 
@@ -13,7 +13,7 @@ import pytest
 from kflow.serving import ModelConfig, VersionPolicy
 
 from . import models
-from .conftest import Digits, RunningServer, running_server, save_sklearn
+from .conftest import Digits, RunningServer, run_isolated, running_server, save_sklearn
 
 httpclient = pytest.importorskip("tritonclient.http")
 InferenceServerException = pytest.importorskip("tritonclient.utils").InferenceServerException
@@ -213,22 +213,28 @@ def test_repository_index_unload_and_load(
     client.unload_model("echo2")  # type: ignore[attr-defined]
 
 
+KSERVE_V2 = """
+import asyncio, json, sys
+import numpy as np
+import kserve
+
+async def scenario(url, rows):
+    client = kserve.InferenceRESTClient(kserve.RESTConfig(protocol="v2"))
+    try:
+        assert await client.is_server_ready(url)
+        assert await client.is_model_ready(url, "digits")
+        tensor = kserve.InferInput("input-0", [2, 64], "FP32")
+        tensor.set_data_from_numpy(np.asarray(rows, dtype=np.float32), binary_data=True)
+        request = kserve.InferRequest(model_name="digits", infer_inputs=[tensor], request_id="k")
+        response = await client.infer(url, request, model_name="digits")
+        return response.outputs[0].as_numpy().tolist()
+    finally:
+        await client.close()
+
+print(json.dumps(asyncio.run(scenario(sys.argv[1], json.loads(sys.argv[2])))))
+"""
+
+
 def test_the_kserve_v2_rest_client(server: RunningServer, digits: Digits) -> None:
-    kserve = pytest.importorskip("kserve")
-
-    async def scenario() -> object:
-        client = kserve.InferenceRESTClient(kserve.RESTConfig(protocol="v2"))
-        try:
-            assert await client.is_server_ready(server.url)
-            assert await client.is_model_ready(server.url, "digits")
-            tensor = kserve.InferInput("input-0", [2, 64], "FP32")
-            tensor.set_data_from_numpy(digits.x[:2], binary_data=True)
-            request = kserve.InferRequest(
-                model_name="digits", infer_inputs=[tensor], request_id="k"
-            )
-            return await client.infer(server.url, request, model_name="digits")
-        finally:
-            await client.close()
-
-    response = asyncio.run(scenario())
-    assert response.outputs[0].as_numpy().tolist() == [0, 1]  # type: ignore[attr-defined]
+    rows = json.dumps(digits.x[:2].tolist())
+    assert run_isolated(KSERVE_V2, server.url, rows) == [0, 1]

@@ -9,13 +9,16 @@ import typer
 
 from kflow.cli import ui
 
-SERVE_HELP = """Serve a model over TF Serving REST, KServe V1 and Open Inference Protocol (V2) REST, on one port.
+DEFAULT_GRPC_PORT = 8081  # kflow.serving.grpc_server.DEFAULT_GRPC_PORT; not imported, to start fast
+
+SERVE_HELP = """Serve a model over TF Serving REST, KServe V1 and Open Inference Protocol (V2) REST on one port, and V2 gRPC and TF Serving gRPC on another.
 
 MODEL_DIR is a path, file://, pvc://CLAIM/PATH, s3:// or gs:// URI. A directory with numbered subdirectories (1/, 2/, ...) holds versions: new ones are loaded and warmed up, then take traffic; the old ones unload. The format (sklearn, xgboost, lightgbm, pytorch, onnx, tensorflow, custom) comes from the files unless --format says it.
 
 Examples:
   kflow serve ./models/mnist
   kflow serve ./models/mnist --version-policy latest:2 --label stable=1 --label canary=2
+  kflow serve ./models/mnist --port 8500 --grpc-port 9000
   curl -d '{"instances": [[0, 1, ...]]}' localhost:8080/v1/models/mnist:predict
 """
 
@@ -43,6 +46,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+        grpc_port: Annotated[
+            int,
+            typer.Option(help="Port for V2 gRPC and TF Serving gRPC (0: no gRPC)."),
+        ] = DEFAULT_GRPC_PORT,
         model_format: Annotated[
             str | None,
             typer.Option(
@@ -91,4 +98,10 @@ def register(app: typer.Typer) -> None:
             labels=_labels(label or []),
             batching=batching,
         )
-        run([config], host=host, port=port, poll_interval=poll_interval)
+        run(
+            [config],
+            host=host,
+            port=port,
+            poll_interval=poll_interval,
+            grpc_port=grpc_port or None,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -15,6 +15,9 @@ from kflow.serving.errors import InvalidInput, ServingError
 log = logging.getLogger("kflow.serving")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+#: a gRPC call: the request message and the caller's metadata -> the response message
+GrpcCall = Callable[[Any, Mapping[str, str]], Awaitable[Any]]
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 

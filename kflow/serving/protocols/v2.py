@@ -166,6 +166,21 @@ def _python_outputs(result: Any) -> Tensors:
     return {"output-0": codec.normalize(np.asarray(result))}
 
 
+async def infer(
+    target: ModelVersion, inputs: Tensors, names: list[str], headers: dict[str, str]
+) -> Tensors:
+    """Run one V2 inference on a version (REST and gRPC alike): the requested outputs."""
+    if not isinstance(target.servable, PythonModel):
+        return await target.predict(inputs, tuple(names))
+    outputs = _python_outputs(await target.infer_python(inputs, headers))
+    if names:
+        missing = [n for n in names if n not in outputs]
+        if missing:
+            raise InvalidInput(f"unknown output {missing[0]!r} (the model gave {sorted(outputs)})")
+        outputs = {n: outputs[n] for n in names}
+    return outputs
+
+
 def model_metadata(model: ServedModel, version: ModelVersion) -> dict[str, Any]:
     servable = version.servable
     inputs = outputs = []
@@ -225,17 +240,7 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
         # resolved after the last await before the call: a version resolved earlier could
         # be unloaded while the body is still arriving
         target = model.resolve(version)
-        if isinstance(target.servable, PythonModel):
-            outputs = _python_outputs(await target.infer_python(inputs, dict(request.headers)))
-            if names:
-                missing = [n for n in names if n not in outputs]
-                if missing:
-                    raise InvalidInput(
-                        f"unknown output {missing[0]!r} (the model gave {sorted(outputs)})"
-                    )
-                outputs = {n: outputs[n] for n in names}
-        else:
-            outputs = await target.predict(inputs, tuple(names))
+        outputs = await infer(target, inputs, names, dict(request.headers))
         return encode_response(model, target, body, outputs, binary)
 
     @guarded
