@@ -170,8 +170,7 @@ def tune(client: Client, namespace: str, console: Console) -> tuple[str, bool]:
         + f"; its model is in the claim at trials/{best_trial}"
     )
     state = _finished(status)
-    summary = (
-        f"{state}, best accuracy {accuracy}, {status.get('trials', 0)} trials"
-        + (f", {stopped} stopped early" if stopped else "")
+    summary = f"{state}, best accuracy {accuracy}, {status.get('trials', 0)} trials" + (
+        f", {stopped} stopped early" if stopped else ""
     )
     return summary, state.startswith("Succeeded")

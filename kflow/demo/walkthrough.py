@@ -377,4 +377,3 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
         f"[bold green]done in {time.monotonic() - started:.1f}s[/]" if ok else "[bold red]failed[/]"
     )
     return 0 if ok else 1
-

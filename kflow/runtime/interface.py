@@ -35,7 +35,9 @@ class Volume:
     type: VolumeType
     path: str | None = None  # hostPath: the host directory
     claim: str | None = None  # persistentVolumeClaim: the claim's name (namespace from the pod)
-    files: dict[str, bytes] = dataclasses.field(default_factory=dict)  # FILES: relative path -> content
+    files: dict[str, bytes] = dataclasses.field(
+        default_factory=dict
+    )  # FILES: relative path -> content
     secret: bool = False  # FILES: from a Secret, so the files are written mode 0600 (else 0644)
 
 
