@@ -25,6 +25,7 @@ from kflow.runtime.interface import Runtime
 from kflow.server import discovery, openapi_routes, resources
 from kflow.server import observations as observation_routes
 from kflow.server.context import ServerContext
+from kflow.server.gateway import Gateway
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
 from kflow.server.responses import JSONResponse, error_response
 from kflow.store.interface import Store
@@ -138,6 +139,16 @@ def create_app(
         return await resources.handle(
             ctx, request, params["group"], params["version"], params["path"]
         )
+
+    # -- the serving gateway: /serving/<namespace>/<name>/... to a model replica --
+
+    gateway = Gateway(ctx)
+    app.state.gateway = gateway
+
+    @route("/serving/{namespace}/{name}", any_method)
+    @route("/serving/{namespace}/{name}/{path:path}", any_method)
+    async def serving(request: Request) -> Response:
+        return await gateway.handle(request)
 
     # -- health and version: open to anyone, as in Kubernetes ------------------
 
