@@ -54,8 +54,8 @@ from kflow.controllers.jobs import JobController
 from kflow.controllers.manager import Manager
 from kflow.controllers.namespaces import NamespaceController
 from kflow.controllers.pods import PodController
-from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.services import ServiceResolver
+from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.training import training_controllers
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime

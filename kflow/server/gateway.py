@@ -108,7 +108,7 @@ class Gateway:
             outgoing = self._client().build_request(
                 request.method,
                 f"http://{address}{path}",
-                params=request.query_params.multi_items(),
+                params=str(request.query_params),
                 headers=headers,
                 content=_once(body) if request.method not in ("GET", "HEAD") else None,
             )
