@@ -224,7 +224,9 @@ def describe(obj: Obj, events: list[Obj] | None) -> str:
                 lines.append(f"{_words(key)}:")
                 _nested(lines, value, 1)
             else:
-                field_line(lines, _words(key), [_scalar(value) if value not in ({}, []) else "<none>"])
+                field_line(
+                    lines, _words(key), [_scalar(value) if value not in ({}, []) else "<none>"]
+                )
     if events is not None:
         events_section(lines, events)
     return "\n".join(lines) + "\n"
