@@ -6,7 +6,7 @@ import enum
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import Annotated
 
 import typer
 
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
             name,
             body,
             namespace=namespace,
-            protocol=cast(Literal["v1", "v2"], protocol.value),
+            protocol=protocol.value,
             model=model,
         )
         typer.echo(json.dumps(answer, indent=2))
