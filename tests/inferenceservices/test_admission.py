@@ -144,7 +144,7 @@ def test_the_predictor_pod_runs_kflow_serve_on_the_claim() -> None:
         "digits",
         "--host",
     ]
-    assert ["--format", "sklearn"] == container["args"][9:11]
+    assert container["args"][9:11] == ["--format", "sklearn"]
     assert container["args"][11:] == ["--max-batch-size", "8", "--max-latency-ms", "500"]
     assert spec["volumes"][0]["persistentVolumeClaim"] == {"claimName": "models", "readOnly": True}
     assert container["volumeMounts"][0]["mountPath"] == "/mnt/pvc"

@@ -39,7 +39,11 @@ def _server_pids(name: str, model: Path) -> list[int]:
             argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"serve" in argv and name.encode() in argv and f"file://{model}".encode() in argv:
+        if (
+            b"serve" in argv
+            and name.encode() in argv
+            and any(str(model) in a.decode() for a in argv)
+        ):
             found.append(int(entry))
     return found
 
