@@ -14,6 +14,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
+import httpx
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -87,6 +88,7 @@ def create_app(
     authenticator: Authenticator | None = None,
     authorizer: Authorizer | None = None,
     observations: ObservationLog | None = None,
+    serving_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
 
@@ -96,7 +98,8 @@ def create_app(
 
     `authenticator` defaults to trusting every caller as the local admin
     (`kflow-admin` in `system:masters`); `authorizer` defaults to allowing
-    `system:masters` everything and everyone else nothing.
+    `system:masters` everything and everyone else nothing. `serving_transport` is how
+    the serving gateway reaches model replicas (a test double; default: the network).
     """
     ctx = ServerContext(
         store=store,
@@ -142,7 +145,7 @@ def create_app(
 
     # -- the serving gateway: /serving/<namespace>/<name>/... to a model replica --
 
-    gateway = Gateway(ctx)
+    gateway = Gateway(ctx, serving_transport)
     app.state.gateway = gateway
 
     @route("/serving/{namespace}/{name}", any_method)
