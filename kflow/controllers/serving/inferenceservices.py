@@ -119,8 +119,8 @@ class InferenceServiceController(Controller):
         pods = self._pods(isvc)
         pods = self._replace_ended(isvc, pods)
         current = [p for p in pods if m.labels_of(p).get(c.REVISION_LABEL) == revision]
-        wanted = predictor.get("minReplicas")
-        wanted = c.DEFAULT_MIN_REPLICAS if wanted is None else int(wanted)
+        # minReplicas 0 asks for scale to zero, which is not built yet: one replica runs
+        wanted = max(int(predictor.get("minReplicas") or c.DEFAULT_MIN_REPLICAS), 1)
         for _ in range(wanted - len(current)):
             created = self._create_pod(isvc, predictor, revision)
             if created is not None:
@@ -129,11 +129,9 @@ class InferenceServiceController(Controller):
             extra = sorted(current, key=lambda p: _phase(p) == "Running")[: len(current) - wanted]
             self._delete(isvc, extra)
             current = [p for p in current if p not in extra]
-        ready = await self._probe_all(pods)
+        old = [p for p in pods if m.labels_of(p).get(c.REVISION_LABEL) != revision]
+        ready = await self._probe_all([*current, *old])
         ready_current = [p for p in current if m.name_of(p) in ready]
-        old = [
-            p for p in pods if p not in current and m.labels_of(p).get(c.REVISION_LABEL) != revision
-        ]
         if old and len(ready_current) >= wanted:
             self._delete(isvc, old)
             old = []
@@ -308,11 +306,12 @@ class InferenceServiceController(Controller):
             )
             if was and was.get("status") == cond["status"]:
                 cond["lastTransitionTime"] = was.get("lastTransitionTime", stamp)
-        state = "Loaded" if ready_current else "FailedToLoad" if failed else "Pending"
+        # active: what serves now (an older revision may); target: the latest revision
+        waiting = "FailedToLoad" if failed else "Pending"
         model_status: Obj = {
             "states": {
-                "activeModelState": state if predictor_ready or not old else "Loaded",
-                "targetModelState": "Loaded",
+                "activeModelState": "Loaded" if predictor_ready else waiting,
+                "targetModelState": "Loaded" if ready_current else waiting,
             },
             "transitionStatus": "UpToDate"
             if ready_current
