@@ -195,3 +195,30 @@ async def test_replicas_scale_and_a_new_revision_replaces_the_old(
         predictor = plane.isvc("scaled")["status"]["components"]["predictor"]
         assert predictor["previousRolledoutRevision"] == "scaled-predictor-00001"
         assert await _predict(plane, "scaled", digits.x[:2]) == [int(v) for v in digits.y[:2]]
+
+
+@runs_async
+async def test_a_model_that_fails_to_load_is_reported(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    async with control_plane(tmp_path / "runtime") as plane:
+        plane.store.create(
+            c.RESOURCE, inference_service("broken", {"sklearn": {"storageUri": str(empty)}})
+        )
+
+        def failure() -> dict[str, str]:
+            model = (plane.isvc("broken").get("status") or {}).get("modelStatus") or {}
+            return dict(model.get("lastFailureInfo") or {})
+
+        await async_wait_until(failure, timeout=60, interval=0.05)
+        status = plane.isvc("broken")["status"]
+        assert failure()["reason"] == "ModelLoadFailed"
+        assert "no sklearn model file" in failure()["message"]
+        assert status["modelStatus"]["states"]["targetModelState"] == "FailedToLoad"
+        assert status["modelStatus"]["transitionStatus"] == "BlockedByFailedLoad"
+        ready = next(cond for cond in status["conditions"] if cond["type"] == "Ready")
+        assert ready["status"] == "False"
+        assert "no sklearn model file" in ready["message"]
+        async with _client(plane) as http:
+            answer = await http.get("/serving/default/broken/v2/health/ready")
+        assert answer.status_code == 503

@@ -130,12 +130,12 @@ class InferenceServiceController(Controller):
             self._delete(isvc, extra)
             current = [p for p in current if p not in extra]
         old = [p for p in pods if m.labels_of(p).get(c.REVISION_LABEL) != revision]
-        ready = await self._probe_all([*current, *old])
+        ready, failures = await self._probe_all([*current, *old])
         ready_current = [p for p in current if m.name_of(p) in ready]
         if old and len(ready_current) >= wanted:
             self._delete(isvc, old)
             old = []
-        self._write_status(isvc, revision, current, ready_current, old, ready)
+        self._write_status(isvc, revision, current, ready_current, old, ready, failures)
         settled = len(ready_current) >= wanted and not old
         return Result(requeue_after=PROBE_PERIOD_SECONDS if settled else PENDING_PERIOD_SECONDS)
 
@@ -224,26 +224,43 @@ class InferenceServiceController(Controller):
 
     # -- readiness ---------------------------------------------------------------------
 
-    async def _probe(self, pod: Obj) -> str | None:
+    async def _probe(self, pod: Obj) -> tuple[str | None, str | None]:
+        """(the address if the replica is ready, why its model failed to load if it did)."""
         address = _host_address(pod)
         if address is None:
-            return None
+            return None, None
         path = readiness_path(pod.get("spec") or {})
         try:
             response = await self._http.get(f"http://{address}{path}")
-        except httpx.HTTPError:
-            return None
-        return address if response.status_code == 200 else None
+            if response.status_code == 200:
+                return address, None
+            if path != c.READY_PATH:
+                return None, None
+            # kflow serve reports a version that failed to load in its TF Serving status
+            model = m.labels_of(pod).get(c.ISVC_LABEL, "")
+            status = await self._http.get(f"http://{address}/v1/models/{model}")
+            versions = status.json().get("model_version_status") or []
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None, None
+        for version in versions if isinstance(versions, list) else []:
+            error = ((version or {}).get("status") or {}).get("error_message")
+            if (version or {}).get("state") == "END" and error:
+                return None, str(error)
+        return None, None
 
-    async def _probe_all(self, pods: list[Obj]) -> dict[str, str]:
-        """Probe every pod at once; pod name -> address of those ready. Marks the pods."""
+    async def _probe_all(self, pods: list[Obj]) -> tuple[dict[str, str], dict[str, str]]:
+        """Probe every pod at once, and mark them: pod name -> address of those ready, and
+        pod name -> why the model failed to load on those where it did."""
         results = await asyncio.gather(*(self._probe(p) for p in pods))
         ready: dict[str, str] = {}
-        for pod, address in zip(pods, results, strict=True):
+        failures: dict[str, str] = {}
+        for pod, (address, failure) in zip(pods, results, strict=True):
             if address is not None:
                 ready[m.name_of(pod)] = address
+            if failure is not None:
+                failures[m.name_of(pod)] = failure
             self._mark(pod, address)
-        return ready
+        return ready, failures
 
     def _mark(self, pod: Obj, address: str | None) -> None:
         annotations = m.meta(pod).get("annotations") or {}
@@ -269,6 +286,7 @@ class InferenceServiceController(Controller):
         ready_current: list[Obj],
         old: list[Obj],
         ready: dict[str, str],
+        failures: dict[str, str],
     ) -> None:
         name, namespace = m.name_of(isvc), m.namespace_of(isvc)
         stamp = m.timestamp(self.now())
@@ -288,10 +306,19 @@ class InferenceServiceController(Controller):
             component["previousRolledoutRevision"] = before["latestRolledoutRevision"]
         elif before.get("previousRolledoutRevision"):
             component["previousRolledoutRevision"] = before["previousRolledoutRevision"]
-        failed = [p for p in current if _restarts(p) and m.name_of(p) not in ready]
+        failed = [
+            p
+            for p in current
+            if (_restarts(p) or m.name_of(p) in failures) and m.name_of(p) not in ready
+        ]
         message = (
             f"{len(ready_current)} of {len(current)} replicas of revision {revision} ready"
-            + (f"; {len(failed)} restarting" if failed else "")
+            + (f"; {len(failed)} failed" if failed else "")
+            + (
+                f": {failures[m.name_of(failed[0])]}"
+                if failed and m.name_of(failed[0]) in failures
+                else ""
+            )
         )
         conditions = [
             _condition(c.CONDITION_INGRESS_READY, True, stamp),
@@ -319,10 +346,13 @@ class InferenceServiceController(Controller):
             "copies": {"totalCopies": len(ready_current), "failedCopies": len(failed)},
         }
         if failed:
+            pod = m.name_of(failed[0])
             model_status["lastFailureInfo"] = {
+                "location": pod,
                 "reason": "ModelLoadFailed",
-                "message": f"the model server of {m.name_of(failed[0])} exited and is restarting "
-                f"(kflow logs {m.name_of(failed[0])} -n {namespace})",
+                "message": failures.get(pod)
+                or f"the model server exited and is restarting (kflow logs {pod} -n {namespace})",
+                "modelRevisionName": revision,
             }
         status: Obj = {
             "url": url,
