@@ -41,6 +41,7 @@ from kflow.api import (
     batch,  # noqa: F401  (registers the batch/v1 Job)
     core,  # noqa: F401  (registers the core kinds)
     katib,  # noqa: F401  (registers Katib's Experiment, Trial and Suggestion)
+    kserve,  # noqa: F401  (registers KServe's InferenceService)
     training,  # noqa: F401  (registers the training-job kinds)
 )
 from kflow.api.errors import AlreadyExists
@@ -54,6 +55,7 @@ from kflow.controllers.manager import Manager
 from kflow.controllers.namespaces import NamespaceController
 from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceResolver
+from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.training import training_controllers
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
@@ -194,7 +196,9 @@ class ControlPlane:
         runtime: Runtime | None = None,
         observations: ObservationLog | None = None,
         token: str | None = None,
+        url: str | None = None,
     ) -> None:
+        """`url` is where clients reach the server (InferenceServices' `status.url` use it)."""
         self.paths = Paths(home)
         home.mkdir(parents=True, exist_ok=True)
         if observations is None:  # next to the objects: the same database, or memory
@@ -215,6 +219,13 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
+        self.manager.add(
+            InferenceServiceController(
+                self.store,
+                gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
+                recorder=self.recorder,
+            )
+        )
         self.tuning = TuningService(
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
@@ -315,7 +326,7 @@ def run(
     url = f"https://{shown_host}:{port}"
     document = kubeconfig_document(url, token, ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(document, sort_keys=False))
-    plane = ControlPlane(paths.home, token=token)
+    plane = ControlPlane(paths.home, token=token, url=url)
 
     async def main() -> None:
         await plane.start()

@@ -16,7 +16,8 @@ once, where the problem is known, and never guessed from a message later.
     ├── Conflict            409
     ├── Gone                410  (watch from a compacted resourceVersion)
     ├── UnsupportedMediaType 415
-    └── InternalError       500
+    ├── InternalError       500
+    └── ServiceUnavailable  503  (no ready replica behind the serving gateway)
 """
 
 from __future__ import annotations
@@ -172,3 +173,10 @@ class UnsupportedMediaType(ApiError):
 class InternalError(ApiError):
     code = 500
     reason = "InternalError"
+
+
+class ServiceUnavailable(ApiError):
+    """Nothing can answer yet: an InferenceService with no ready replica."""
+
+    code = 503
+    reason = "ServiceUnavailable"

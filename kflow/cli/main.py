@@ -11,7 +11,18 @@ from typing import Annotated
 
 import typer
 
-from kflow.cli.commands import apply, delete, demo, describe, get, logs, serve, server, wait
+from kflow.cli.commands import (
+    apply,
+    delete,
+    demo,
+    describe,
+    get,
+    logs,
+    predict,
+    serve,
+    server,
+    wait,
+)
 
 HELP = """kflow runs Kubeflow's workloads - the same YAML, the same clients - on one machine.
 
@@ -50,7 +61,7 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
-for module in (server, demo, apply, get, describe, logs, delete, wait, serve):
+for module in (server, demo, apply, get, describe, logs, delete, wait, serve, predict):
     module.register(app)
 
 

@@ -359,6 +359,47 @@ class Client:
         """The server's `/version` document (`gitVersion`, `platform`, ...)."""
         return self._json(self._send("GET", "/version"))
 
+    # -- models behind the serving gateway --------------------------------------------
+
+    def predict(
+        self,
+        name: str,
+        body: Any,
+        *,
+        namespace: str | None = None,
+        protocol: Literal["v1", "v2"] = "v1",
+        model: str | None = None,
+    ) -> Any:
+        """Send `body` to InferenceService `name` through the server's gateway.
+
+        `v1` posts to `/v1/models/<model>:predict` (KServe V1 / TF Serving:
+        `{"instances": [...]}`), `v2` to `/v2/models/<model>/infer` (Open Inference
+        Protocol); `model` defaults to the InferenceService's name, which is the name
+        its model server gives the model. Returns the JSON answer. A model server's
+        `{"error": ...}` becomes an `ApiError` of its status code with that message.
+        """
+        ns = namespace or self.namespace
+        model = model or name
+        tail = f"v1/models/{model}:predict" if protocol == "v1" else f"v2/models/{model}/infer"
+        try:
+            response = self._http.post(
+                f"/serving/{ns}/{name}/{tail}", json=body, timeout=max(self.timeout, 60.0)
+            )
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        if response.status_code >= 400:
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+                raise error_from_status(
+                    {"message": f'inferenceservice "{name}": {answer["error"]}'},
+                    response.status_code,
+                )
+            raise self._error(response)
+        return response.json()
+
     # -- tables, logs -----------------------------------------------------------------
 
     def table(

@@ -25,6 +25,7 @@ _BY_REASON: dict[str, type[errors.ApiError]] = {
     "Gone": errors.Gone,
     "UnsupportedMediaType": errors.UnsupportedMediaType,
     "InternalError": errors.InternalError,
+    "ServiceUnavailable": errors.ServiceUnavailable,
 }
 
 _BY_CODE: dict[int, type[errors.ApiError]] = {

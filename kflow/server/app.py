@@ -14,6 +14,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 
+import httpx
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,6 +26,7 @@ from kflow.runtime.interface import Runtime
 from kflow.server import discovery, openapi_routes, resources
 from kflow.server import observations as observation_routes
 from kflow.server.context import ServerContext
+from kflow.server.gateway import Gateway
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
 from kflow.server.responses import JSONResponse, error_response
 from kflow.store.interface import Store
@@ -86,6 +88,7 @@ def create_app(
     authenticator: Authenticator | None = None,
     authorizer: Authorizer | None = None,
     observations: ObservationLog | None = None,
+    serving_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
 
@@ -95,7 +98,8 @@ def create_app(
 
     `authenticator` defaults to trusting every caller as the local admin
     (`kflow-admin` in `system:masters`); `authorizer` defaults to allowing
-    `system:masters` everything and everyone else nothing.
+    `system:masters` everything and everyone else nothing. `serving_transport` is how
+    the serving gateway reaches model replicas (a test double; default: the network).
     """
     ctx = ServerContext(
         store=store,
@@ -138,6 +142,16 @@ def create_app(
         return await resources.handle(
             ctx, request, params["group"], params["version"], params["path"]
         )
+
+    # -- the serving gateway: /serving/<namespace>/<name>/... to a model replica --
+
+    gateway = Gateway(ctx, serving_transport)
+    app.state.gateway = gateway
+
+    @route("/serving/{namespace}/{name}", any_method)
+    @route("/serving/{namespace}/{name}/{path:path}", any_method)
+    async def serving(request: Request) -> Response:
+        return await gateway.handle(request)
 
     # -- health and version: open to anyone, as in Kubernetes ------------------
 

@@ -1,0 +1,165 @@
+"""Pydantic models of KServe's InferenceService, for validation and the OpenAPI schema.
+
+They follow `serving.kserve.io/v1beta1` (definition names `serving.kserve.io.v1beta1.*`)
+for the parts kflow reads: the predictor (a framework field, `model`, or custom
+`containers`) with its replicas, batcher and canary percentage, and the status KServe
+writes. Everything else a user writes (`transformer`, `explainer`, `logger`,
+`scaleTarget`, pod fields beside `containers`) is kept, as KServe's CRD keeps it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from kflow.api.models.base import K8sModel
+from kflow.api.models.core import Container, Volume
+from kflow.api.models.meta import ObjectMeta
+
+
+class ModelFormat(K8sModel):
+    """The format of a model, by KServe's name (`sklearn`, `onnx`, ...)."""
+
+    definition = "serving.kserve.io.v1beta1.ModelFormat"
+
+    name: str = Field(description="The format's name: sklearn, xgboost, pytorch, onnx, ...")
+    version: str | None = Field(None, description="The format's version (recorded).")
+
+
+class PredictorExtensionSpec(K8sModel):
+    """A framework predictor: where the model is, and the server container's fields."""
+
+    definition = "serving.kserve.io.v1beta1.PredictorExtensionSpec"
+
+    storageUri: str | None = Field(
+        None, description="The model's location: a path, file://, pvc://CLAIM/PATH, s3://, gs://."
+    )
+    runtimeVersion: str | None = Field(None, description="The server's version (recorded).")
+    protocolVersion: str | None = Field(None, description="v1, v2, grpc-v1 or grpc-v2.")
+    args: list[str] | None = Field(None, description="Extra arguments to the model server.")
+    env: list[dict[str, object]] | None = Field(None, description="Environment variables.")
+
+
+class ModelSpec(PredictorExtensionSpec):
+    """A predictor by model format (`spec.predictor.model`)."""
+
+    definition = "serving.kserve.io.v1beta1.ModelSpec"
+
+    modelFormat: ModelFormat = Field(description="The model's format.")
+    runtime: str | None = Field(None, description="A ServingRuntime name (recorded).")
+
+
+class Batcher(K8sModel):
+    """Server-side batching of concurrent requests."""
+
+    definition = "serving.kserve.io.v1beta1.Batcher"
+
+    maxBatchSize: int | None = Field(None, description="Most rows per model call (default 32).")
+    maxLatency: int | None = Field(
+        None, description="Longest wait for a batch to fill, in milliseconds (default 500)."
+    )
+    timeout: int | None = Field(None, description="Request timeout in seconds (recorded).")
+
+
+class PredictorSpec(K8sModel):
+    """The predictor: one implementation, its replicas, batching and canary traffic."""
+
+    definition = "serving.kserve.io.v1beta1.PredictorSpec"
+
+    sklearn: PredictorExtensionSpec | None = Field(None, description="A scikit-learn model.")
+    xgboost: PredictorExtensionSpec | None = Field(None, description="An XGBoost model.")
+    tensorflow: PredictorExtensionSpec | None = Field(None, description="A SavedModel.")
+    pytorch: PredictorExtensionSpec | None = Field(None, description="A PyTorch model.")
+    triton: PredictorExtensionSpec | None = Field(None, description="A Triton repository.")
+    onnx: PredictorExtensionSpec | None = Field(None, description="An ONNX model.")
+    pmml: PredictorExtensionSpec | None = Field(None, description="A PMML model.")
+    lightgbm: PredictorExtensionSpec | None = Field(None, description="A LightGBM model.")
+    paddle: PredictorExtensionSpec | None = Field(None, description="A Paddle model.")
+    huggingface: PredictorExtensionSpec | None = Field(None, description="A Hugging Face model.")
+    model: ModelSpec | None = Field(None, description="A model by format and storage URI.")
+    containers: list[Container] | None = Field(
+        None, description="A custom predictor: its containers (the first serves on port 8080)."
+    )
+    volumes: list[Volume] | None = Field(None, description="Volumes the containers may mount.")
+    minReplicas: int | None = Field(None, description="Fewest replicas (default 1).")
+    maxReplicas: int | None = Field(None, description="Most replicas (recorded).")
+    scaleTarget: int | None = Field(None, description="Autoscaling target (recorded).")
+    scaleMetric: str | None = Field(None, description="Autoscaling metric (recorded).")
+    containerConcurrency: int | None = Field(None, description="Requests per replica.")
+    timeout: int | None = Field(None, description="Request timeout in seconds.")
+    canaryTrafficPercent: int | None = Field(
+        None, description="Traffic to the latest revision (stored; rollout comes later)."
+    )
+    batcher: Batcher | None = Field(None, description="Server-side batching.")
+
+
+class InferenceServiceSpec(K8sModel):
+    """The desired state of an InferenceService."""
+
+    definition = "serving.kserve.io.v1beta1.InferenceServiceSpec"
+
+    predictor: PredictorSpec = Field(description="The model server.")
+
+
+class Addressable(K8sModel):
+    """Where a component is reachable."""
+
+    definition = "knative.dev.pkg.apis.duck.v1.Addressable"
+
+    url: str | None = Field(None, description="The address.")
+
+
+class TrafficTarget(K8sModel):
+    """The share of traffic one revision takes."""
+
+    definition = "knative.dev.serving.pkg.apis.serving.v1.TrafficTarget"
+
+    revisionName: str | None = Field(None, description="The revision.")
+    latestRevision: bool | None = Field(None, description="Whether it is the latest revision.")
+    percent: int | None = Field(None, description="Its share of requests.")
+
+
+class ComponentStatusSpec(K8sModel):
+    """The state of one component (the predictor)."""
+
+    definition = "serving.kserve.io.v1beta1.ComponentStatusSpec"
+
+    url: str | None = Field(None, description="The component's URL.")
+    latestReadyRevision: str | None = Field(None, description="The latest ready revision.")
+    latestCreatedRevision: str | None = Field(None, description="The latest created revision.")
+    previousRolledoutRevision: str | None = Field(
+        None, description="The revision rolled out before the latest."
+    )
+    latestRolledoutRevision: str | None = Field(None, description="The rolled-out revision.")
+    traffic: list[TrafficTarget] | None = Field(None, description="Traffic by revision.")
+
+
+class InferenceServiceStatus(K8sModel):
+    """The observed state KServe writes."""
+
+    definition = "serving.kserve.io.v1beta1.InferenceServiceStatus"
+
+    url: str | None = Field(None, description="The gateway URL of the InferenceService.")
+    address: Addressable | None = Field(None, description="The in-cluster address.")
+    conditions: list[dict[str, object]] | None = Field(
+        None, description="PredictorReady, IngressReady, Ready."
+    )
+    components: dict[str, ComponentStatusSpec] | None = Field(
+        None, description="Status by component (predictor)."
+    )
+    modelStatus: dict[str, object] | None = Field(
+        None, description="The model's state, copies and last failure."
+    )
+    observedGeneration: int | None = Field(None, description="The generation last reconciled.")
+
+
+class InferenceService(K8sModel):
+    """A model served behind the gateway, with KServe's API."""
+
+    definition = "serving.kserve.io.v1beta1.InferenceService"
+    closed = True
+
+    apiVersion: str | None = Field(None, description="serving.kserve.io/v1beta1")
+    kind: str | None = Field(None, description="InferenceService")
+    metadata: ObjectMeta | None = Field(None, description="Standard object metadata.")
+    spec: InferenceServiceSpec = Field(description="Desired state.")
+    status: InferenceServiceStatus | None = Field(None, description="Observed state (read-only).")

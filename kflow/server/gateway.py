@@ -1,0 +1,141 @@
+"""The serving gateway: `/serving/<namespace>/<name>/...` to a ready model replica.
+
+A request to a model is a `get` on the InferenceService: it is authenticated and
+authorized like every other route. The replicas the gateway may use are the
+predictor pods carrying `serving.kflow.dev/ready-address` (written by the
+InferenceService controller once a replica's `/v2/health/ready` answers 200), taken
+in turn (round robin). Request and response bodies stream through; a replica that
+refuses the connection is skipped for the next one. No ready replica is a 503.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from kflow.api import meta as m
+from kflow.api.errors import NotFound, ServiceUnavailable
+from kflow.api.kserve import contracts as c
+from kflow.api.selectors import parse_label_selector
+from kflow.server.context import ServerContext
+from kflow.server.identity import forbidden
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+"""Headers that belong to one connection and are not forwarded (content-length is
+recomputed for streamed bodies)."""
+DROPPED_REQUEST_HEADERS = frozenset({"authorization", "cookie"})
+"""The caller's kflow credentials stay at the gateway."""
+REPLICA_TIMEOUT = httpx.Timeout(connect=2.0, read=300.0, write=60.0, pool=10.0)
+
+
+class Gateway:
+    """Forwards requests for InferenceServices to their ready replicas."""
+
+    def __init__(
+        self, ctx: ServerContext, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.ctx = ctx
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._turns: dict[tuple[str, str], itertools.count[int]] = {}
+
+    def _client(self) -> httpx.AsyncClient:
+        # made on first use, inside the server's event loop
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=REPLICA_TIMEOUT, transport=self._transport)
+        return self._http
+
+    def replicas(self, namespace: str, name: str) -> list[str]:
+        """`host:port` of every ready replica of an InferenceService, in a stable order."""
+        selector = parse_label_selector(f"{c.ISVC_LABEL}={name},{c.COMPONENT_LABEL}={c.PREDICTOR}")
+        pods = self.ctx.store.list("pods", namespace, labels=selector).items
+        return sorted(
+            str((m.meta(p).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION))
+            for p in pods
+            if (m.meta(p).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION)
+            and not m.meta(p).get("deletionTimestamp")
+            and (p.get("status") or {}).get("phase") == "Running"
+        )
+
+    def _authorize(self, request: Request, namespace: str, name: str) -> None:
+        identity = self.ctx.identify(request)
+        if not self.ctx.authorizer.authorize(identity, "get", c.RESOURCE, namespace, name):
+            raise forbidden(identity, "get", c.RESOURCE, namespace, name)
+        try:
+            self.ctx.store.get(c.RESOURCE, namespace, name)
+        except NotFound:
+            raise NotFound.of(c.PLURAL, name, c.GROUP) from None
+
+    async def handle(self, request: Request) -> Response:
+        namespace = request.path_params["namespace"]
+        name = request.path_params["name"]
+        self._authorize(request, namespace, name)
+        replicas = self.replicas(namespace, name)
+        if not replicas:
+            raise ServiceUnavailable(
+                f'inferenceservice "{name}" in namespace "{namespace}" has no ready replica yet '
+                f"(kubectl get isvc {name} -n {namespace}; kubectl get pods -l "
+                f"{c.ISVC_LABEL}={name} -n {namespace})"
+            )
+        turn = next(self._turns.setdefault((namespace, name), itertools.count()))
+        path = "/" + request.path_params.get("path", "")
+        headers = [
+            (k, v)
+            for k, v in request.headers.items()
+            if k not in HOP_BY_HOP and k not in DROPPED_REQUEST_HEADERS
+        ]
+        body = request.stream()
+        for attempt in range(len(replicas)):
+            address = replicas[(turn + attempt) % len(replicas)]
+            outgoing = self._client().build_request(
+                request.method,
+                f"http://{address}{path}",
+                params=str(request.query_params),
+                headers=headers,
+                content=_once(body) if request.method not in ("GET", "HEAD") else None,
+            )
+            try:
+                answer = await self._client().send(outgoing, stream=True)
+            except httpx.ConnectError:
+                continue  # the replica went away since it was probed: the next one
+            except httpx.TimeoutException:
+                raise ServiceUnavailable(
+                    f'inferenceservice "{name}": replica {address} did not answer in time'
+                ) from None
+            return StreamingResponse(
+                answer.aiter_raw(),
+                status_code=answer.status_code,
+                headers={k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP},
+                background=BackgroundTask(answer.aclose),
+            )
+        raise ServiceUnavailable(
+            f'inferenceservice "{name}" in namespace "{namespace}": no replica accepted the '
+            "connection; they may be restarting"
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+
+async def _once(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    async for chunk in body:
+        yield chunk

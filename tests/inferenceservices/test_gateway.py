@@ -1,0 +1,143 @@
+"""The gateway alone: round robin over ready replicas, skipping dead ones, access checks.
+
+Replicas are a transport that records which address each request reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from kflow.api import core, kserve  # noqa: F401  (registers the kinds)
+from kflow.api.kserve import contracts as c
+from kflow.server.app import create_app
+from kflow.server.identity import Identity, TokenAuthenticator
+from kflow.store.memory import MemoryStore
+
+TOKENS = {
+    "admin": Identity(user="admin", groups=("system:masters",)),
+    "bob": Identity(user="bob", groups=("system:authenticated",)),
+}
+
+
+def _store(addresses: list[str | None]) -> MemoryStore:
+    store = MemoryStore()
+    store.create(
+        "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}
+    )
+    store.create(
+        c.RESOURCE,
+        {
+            "apiVersion": c.API_VERSION,
+            "kind": c.KIND,
+            "metadata": {"name": "digits", "namespace": "ml"},
+            "spec": {"predictor": {"sklearn": {"storageUri": "/m"}}},
+        },
+    )
+    for n, address in enumerate(addresses):
+        pod: dict[str, Any] = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": f"digits-{n}",
+                "namespace": "ml",
+                "labels": {c.ISVC_LABEL: "digits", c.COMPONENT_LABEL: c.PREDICTOR},
+                "annotations": {c.READY_ADDRESS_ANNOTATION: address} if address else {},
+            },
+            "spec": {"containers": [{"name": "kserve-container"}]},
+        }
+        created = store.create("pods", pod)
+        created["status"] = {"phase": "Running"}
+        store.update_status("pods", created)
+    return store
+
+
+class Replicas(httpx.AsyncBaseTransport):
+    """Model replicas as a transport: `handler` answers each request, body streamed back."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        answer: httpx.Response = self.handler(request)
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, stream=httpx.ByteStream(answer.content)
+        )
+
+
+def _post(
+    store: MemoryStore, paths: list[str], handler: Any, token: str = "admin"
+) -> list[httpx.Response]:
+    app = create_app(
+        store=store,
+        authenticator=TokenAuthenticator(TOKENS),
+        serving_transport=Replicas(handler),
+    )
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            answers = [await http.post(p, content=b'{"x": 1}', headers=headers) for p in paths]
+        await app.state.gateway.close()
+        return answers
+
+    return asyncio.run(go())
+
+
+def test_requests_take_ready_replicas_in_turn() -> None:
+    seen: list[tuple[str, str, bytes, str | None]] = []
+
+    def replica(request: httpx.Request) -> httpx.Response:
+        seen.append(
+            (
+                request.url.host + f":{request.url.port}",
+                request.url.path,
+                request.content,
+                request.headers.get("authorization"),
+            )
+        )
+        return httpx.Response(200, json={"ok": True})
+
+    store = _store(["127.0.0.1:1001", None, "127.0.0.1:1002"])
+    path = "/serving/ml/digits/v1/models/digits:predict"
+    answers = _post(store, [path] * 4, replica)
+    assert [a.status_code for a in answers] == [200] * 4
+    assert [s[0] for s in seen] == ["127.0.0.1:1001", "127.0.0.1:1002"] * 2
+    assert {s[1] for s in seen} == {"/v1/models/digits:predict"}
+    assert {s[2] for s in seen} == {b'{"x": 1}'}
+    assert {s[3] for s in seen} == {None}  # the caller's token stays at the gateway
+
+
+def test_a_replica_that_refuses_is_skipped() -> None:
+    def replica(request: httpx.Request) -> httpx.Response:
+        if request.url.port == 1001:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json={"port": request.url.port})
+
+    answers = _post(
+        _store(["127.0.0.1:1001", "127.0.0.1:1002"]),
+        ["/serving/ml/digits/v2/health/ready"] * 2,
+        replica,
+    )
+    assert [a.json() for a in answers] == [{"port": 1002}, {"port": 1002}]
+
+
+def test_no_ready_replica_is_503_and_access_is_checked() -> None:
+    def replica(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request should reach a replica")
+
+    [waiting] = _post(_store([None]), ["/serving/ml/digits/v2/health/ready"], replica)
+    assert waiting.status_code == 503
+    assert waiting.json()["reason"] == "ServiceUnavailable"
+    assert "no ready replica" in waiting.json()["message"]
+    [denied] = _post(_store(["127.0.0.1:1"]), ["/serving/ml/digits/x"], replica, token="bob")
+    assert denied.status_code == 403
+    assert 'cannot get resource "inferenceservices"' in denied.json()["message"]
+    [anonymous] = _post(_store(["127.0.0.1:1"]), ["/serving/ml/digits/x"], replica, token="x")
+    assert anonymous.status_code == 401
+    [missing] = _post(_store([]), ["/serving/ml/other/x"], replica)
+    assert missing.status_code == 404
