@@ -2,7 +2,7 @@
 
 Local paths and `file://` are used in place (so their versions can be watched);
 `pvc://<claim>/<path>` is the claim's directory under the claims root, which is where
-kflow's local runtime keeps PersistentVolumeClaims (`$KFLOW_HOME/volumes/<namespace>`);
+kflow's local runtime keeps PersistentVolumeClaims (`$KFLOW_HOME/runtime/volumes/<namespace>`);
 `s3://`, `gs://` and any other fsspec protocol are copied once into a cache directory.
 """
 
@@ -18,7 +18,7 @@ from kflow.serving.errors import ModelLoadError
 
 def default_claims_root(namespace: str = "default") -> Path:
     home = Path(os.environ.get("KFLOW_HOME") or Path.home() / ".kflow")
-    return home / "volumes" / namespace
+    return home / "runtime" / "volumes" / namespace
 
 
 def is_remote(uri: str) -> bool:

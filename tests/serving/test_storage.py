@@ -29,7 +29,7 @@ def test_pvc_uri_is_a_directory_under_the_claims_root(
         == (tmp_path / "models" / "mnist").resolve()
     )
     monkeypatch.setenv("KFLOW_HOME", str(tmp_path / "home"))
-    assert storage.default_claims_root() == tmp_path / "home" / "volumes" / "default"
+    assert storage.default_claims_root() == tmp_path / "home" / "runtime" / "volumes" / "default"
 
 
 def test_missing_things_are_named(tmp_path: Path) -> None:
