@@ -128,8 +128,9 @@ def _best(status: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return (accuracy or "n/a"), values
 
 
-def tune(client: Client, namespace: str, console: Console) -> tuple[str, bool]:
-    """Run the Experiment to its end with a progress bar; returns (summary, succeeded)."""
+def tune(client: Client, namespace: str, console: Console) -> tuple[str, bool, str]:
+    """Run the Experiment to its end with a progress bar; returns (summary, succeeded,
+    the best trial's model directory on the claim)."""
     client.apply(experiment(namespace))
     deadline = time.monotonic() + TIMEOUT_SECONDS
     status: dict[str, Any] = {}
@@ -145,7 +146,7 @@ def tune(client: Client, namespace: str, console: Console) -> tuple[str, bool]:
         task = progress.add_task("tune", total=MAX_TRIALS, best="")
         while not _finished(status):
             if time.monotonic() > deadline:
-                return f"timed out: kflow describe experiment {NAME} -n {namespace}", False
+                return f"timed out: kflow describe experiment {NAME} -n {namespace}", False, ""
             time.sleep(0.2)
             status = client.get("experiments", NAME).get("status") or {}
             done = sum(
@@ -173,4 +174,4 @@ def tune(client: Client, namespace: str, console: Console) -> tuple[str, bool]:
     summary = f"{state}, best accuracy {accuracy}, {status.get('trials', 0)} trials" + (
         f", {stopped} stopped early" if stopped else ""
     )
-    return summary, state.startswith("Succeeded")
+    return summary, state.startswith("Succeeded"), f"trials/{best_trial}"

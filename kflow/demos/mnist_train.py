@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
 from typing import Any
 
@@ -79,6 +80,9 @@ def main() -> None:
 
     os.makedirs(args.model_dir, exist_ok=True)
     np.savez(os.path.join(args.model_dir, "model.npz"), **params)
+    # and the class that serves it, so the directory is a model `kflow serve` can load
+    servable = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_servable.py")
+    shutil.copyfile(servable, os.path.join(args.model_dir, "model.py"))
     summary = {
         "accuracy": accuracy,
         "loss": loss,

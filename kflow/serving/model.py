@@ -116,13 +116,17 @@ class PythonModel:
 
     async def infer(self, payload: Any, headers: Mapping[str, str]) -> Any:
         """preprocess -> predict -> postprocess; a sync predict runs in a worker thread."""
-        payload = await _call(self.obj.preprocess, payload, headers)
+        # a duck-typed class may have only predict(): the other hooks pass through
+        preprocess = getattr(self.obj, "preprocess", None)
+        if preprocess is not None:
+            payload = await _call(preprocess, payload, headers)
         predict = self.obj.predict
         if inspect.iscoroutinefunction(predict):
             result = await _call(predict, payload, headers)
         else:
             result = await asyncio.to_thread(_sync_call, predict, payload, headers)
-        return await _call(self.obj.postprocess, result, headers)
+        postprocess = getattr(self.obj, "postprocess", None)
+        return result if postprocess is None else await _call(postprocess, result, headers)
 
     async def explain(self, payload: Any, headers: Mapping[str, str]) -> Any:
         hook = getattr(self.obj, "explain", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from pathlib import Path
 
@@ -152,6 +153,19 @@ def test_custom_python_model(tmp_path: Path) -> None:
     servable = formats.load(tmp_path)
     assert isinstance(servable, PythonModel)
     assert servable.obj.factor == 2 and servable.obj.name == tmp_path.name
+
+
+def test_a_duck_typed_model_needs_only_predict(tmp_path: Path) -> None:
+    # no base class, no preprocess/postprocess: the payload goes straight to predict
+    (tmp_path / "model.py").write_text(
+        "class Doubler:\n"
+        "    def predict(self, payload, headers=None):\n"
+        "        return {'predictions': [2 * v for v in payload['instances']]}\n"
+    )
+    servable = formats.load(tmp_path)
+    assert isinstance(servable, PythonModel)
+    answer = asyncio.run(servable.infer({"instances": [1, 2]}, {}))
+    assert answer == {"predictions": [2, 4]}
 
 
 def test_unknown_files_say_what_was_expected(tmp_path: Path) -> None:
