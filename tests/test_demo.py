@@ -42,5 +42,10 @@ def test_the_demo_trains_evaluates_and_summarises(tmp_path: Path) -> None:
     assert int(served.group(1)) >= 15
     claim = next((tmp_path / "demo" / "runtime").rglob("evaluation.json"))
     assert '"accuracy": 0.9' in claim.read_text()
+    # the model server does not outlive the demo (its control plane stops at the end)
+    leftover = subprocess.run(
+        ["pgrep", "-f", "kflow serve /mnt/pvc/trials/mnist-tune-"], capture_output=True, text=True
+    )
+    assert not leftover.stdout.strip(), leftover.stdout
     # the demo's private control plane is stopped again
     assert not (tmp_path / "demo" / "server.json").exists()

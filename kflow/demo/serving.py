@@ -16,6 +16,7 @@ import numpy as np
 from rich.console import Console
 from sklearn.datasets import load_digits
 
+from kflow.api.kserve.contracts import ISVC_LABEL
 from kflow.sdk import Client
 
 NAME = "mnist"
@@ -66,4 +67,16 @@ def serve(client: Client, namespace: str, model_path: str, console: Console) -> 
         "  truth:     " + " ".join(str(t) for t in truth) + "\n"
         "  predicted: " + " ".join(str(p) for p in predicted)
     )
+    _retire(client)
     return f"Ready, {right}/{SAMPLES} digits read right through the gateway", right > SAMPLES // 2
+
+
+def _retire(client: Client) -> None:
+    """Stop the model server: the demo's control plane stops next, and a server
+    (restartPolicy Always) must not outlive it. The model stays on the claim."""
+    client.delete("inferenceservices", NAME)
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while client.list("pods", labels=f"{ISVC_LABEL}={NAME}").items:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.1)

@@ -51,6 +51,11 @@ def experiment(namespace: str) -> dict[str, Any]:
                 "type": "maximize",
                 "objectiveMetricName": "accuracy",
                 "additionalMetricNames": ["loss"],
+                # the model a trial saves is its last epoch's: judge trials by that one
+                "metricStrategies": [
+                    {"name": "accuracy", "value": "latest"},
+                    {"name": "loss", "value": "latest"},
+                ],
             },
             "algorithm": {"algorithmName": "tpe"},
             "earlyStopping": {
@@ -123,7 +128,7 @@ def _short(value: str) -> str:
 def _best(status: dict[str, Any]) -> tuple[str, dict[str, str]]:
     optimal = status.get("currentOptimalTrial") or {}
     metrics = (optimal.get("observation") or {}).get("metrics") or []
-    accuracy = next((m.get("max") for m in metrics if m.get("name") == "accuracy"), None)
+    accuracy = next((m.get("latest") for m in metrics if m.get("name") == "accuracy"), None)
     values = {p["name"]: _short(p["value"]) for p in optimal.get("parameterAssignments") or []}
     return (accuracy or "n/a"), values
 
