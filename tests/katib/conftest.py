@@ -11,13 +11,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+
+import pytest
 
 from tests.training.conftest import ROOT, Up
 from tests.training.conftest import kf as training_kf
-from tests.training.conftest import up as training_up
 
-# the same fixtures as the training tests: one `kflow up` per session, a namespace per test
-up = training_up
+
+@pytest.fixture(scope="session")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    """A `kflow up` of the Katib tests' own: the training tests keep theirs untouched."""
+    server = Up(tmp_path_factory.mktemp("kflow-katib"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# a fresh namespace per test, as in the training tests
 kf = training_kf
 
 

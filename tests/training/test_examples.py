@@ -6,6 +6,7 @@ to succeed, and reads the merged log of its replicas (`kflow logs job/NAME`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import shutil
@@ -80,7 +81,16 @@ def test_tensorflow_multi_worker_mirrored_chief_and_worker(kf: Client) -> None:
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="OpenMPI is not installed")
 def test_mpi_job(kf: Client) -> None:
     apply_example(kf, EXAMPLES / "mpi" / "mpijob.yaml")
-    kf.wait_for("mpijobs", "digits-mpi", "condition=Succeeded", timeout=180)
+    try:
+        kf.wait_for("mpijobs", "digits-mpi", "condition=Succeeded", timeout=180)
+    except Exception:  # say what the job and its pods were doing
+        for pod in kf.list("pods").items:
+            status = pod.get("status") or {}
+            print(pod["metadata"]["name"], status.get("phase"), status.get("containerStatuses"))
+            with contextlib.suppress(Exception):
+                print("\n".join(list(kf.logs(pod["metadata"]["name"]))[-30:]))
+        print(kf.get("mpijobs", "digits-mpi").get("status"))
+        raise
     texts = [t for r, t in merged(kf, "digits-mpi") if r == "launcher-0"]
     losses = [float(m.group(1)) for t in texts if (m := re.search(r"loss=([\d.]+)", t))]
     assert len(losses) == 20 and losses[-1] < losses[0], texts
