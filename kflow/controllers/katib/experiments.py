@@ -25,6 +25,7 @@ from typing import Any, cast
 from kflow.api import meta as m
 from kflow.api.errors import AlreadyExists, Conflict, Invalid, NotFound
 from kflow.api.katib import conditions as cond
+from kflow.api.katib.registration import metric_value
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.katib.records import objective_value, parameters_of, state_of
 from kflow.controllers.katib.suggestions import SUGGESTIONS, TRIALS, trials_of
@@ -318,8 +319,7 @@ class ExperimentController(Controller):
         best = status.get("currentOptimalTrial") or {}
         if not best.get("bestTrialName"):
             return None
-        fake = {"status": {"observation": best.get("observation") or {}}}
-        return objective_value(fake, objective)
+        return metric_value(objective, best.get("observation"))
 
     def _judge(
         self,
