@@ -3,8 +3,9 @@
 A request to a model is a `get` on the InferenceService: it is authenticated and
 authorized like every other route. The replicas the gateway may use are the
 predictor pods carrying `serving.kflow.dev/ready-address` (written by the
-InferenceService controller once a replica's `/v2/health/ready` answers 200), taken
-in turn (round robin). Request and response bodies stream through; a replica that
+InferenceService controller once a replica's `/v2/health/ready` answers 200), as the
+in-memory `ReplicaTable` knows them (no store query per request), taken in turn
+(round robin). Request and response bodies stream through; a replica that
 refuses the connection is skipped for the next one. No ready replica is a 503.
 """
 
@@ -18,12 +19,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from kflow.api import meta as m
 from kflow.api.errors import NotFound, ServiceUnavailable
 from kflow.api.kserve import contracts as c
-from kflow.api.selectors import parse_label_selector
 from kflow.server.context import ServerContext
 from kflow.server.identity import forbidden
+from kflow.server.replica_table import ReplicaTable
 
 HOP_BY_HOP = frozenset(
     {
@@ -56,6 +56,7 @@ class Gateway:
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._turns: dict[tuple[str, str], itertools.count[int]] = {}
+        self.table = ReplicaTable(ctx.store)
 
     def _client(self) -> httpx.AsyncClient:
         # made on first use, inside the server's event loop
@@ -65,28 +66,27 @@ class Gateway:
 
     def replicas(self, namespace: str, name: str) -> list[str]:
         """`host:port` of every ready replica of an InferenceService, in a stable order."""
-        selector = parse_label_selector(f"{c.ISVC_LABEL}={name},{c.COMPONENT_LABEL}={c.PREDICTOR}")
-        pods = self.ctx.store.list("pods", namespace, labels=selector).items
-        return sorted(
-            str((m.meta(p).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION))
-            for p in pods
-            if (m.meta(p).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION)
-            and not m.meta(p).get("deletionTimestamp")
-            and (p.get("status") or {}).get("phase") == "Running"
-        )
+        return self.table.ready(namespace, name)
 
     def _authorize(self, request: Request, namespace: str, name: str) -> None:
         identity = self.ctx.identify(request)
         if not self.ctx.authorizer.authorize(identity, "get", c.RESOURCE, namespace, name):
             raise forbidden(identity, "get", c.RESOURCE, namespace, name)
-        try:
+        if self.table.service(namespace, name) is not None:
+            return
+        try:  # not in the table (yet): the store has the last word
             self.ctx.store.get(c.RESOURCE, namespace, name)
         except NotFound:
             raise NotFound.of(c.PLURAL, name, c.GROUP) from None
 
     async def handle(self, request: Request) -> Response:
-        namespace = request.path_params["namespace"]
-        name = request.path_params["name"]
+        """`/serving/<namespace>/<name>/<path>`: `<path>` on a replica."""
+        params = request.path_params
+        path = "/" + params.get("path", "")
+        return await self.forward(request, params["namespace"], params["name"], path)
+
+    async def forward(self, request: Request, namespace: str, name: str, path: str) -> Response:
+        """Send `request` to `path` on a ready replica of InferenceService `name`."""
         self._authorize(request, namespace, name)
         replicas = self.replicas(namespace, name)
         if not replicas:
@@ -96,7 +96,6 @@ class Gateway:
                 f"{c.ISVC_LABEL}={name} -n {namespace})"
             )
         turn = next(self._turns.setdefault((namespace, name), itertools.count()))
-        path = "/" + request.path_params.get("path", "")
         headers = [
             (k, v)
             for k, v in request.headers.items()
@@ -132,6 +131,7 @@ class Gateway:
         )
 
     async def close(self) -> None:
+        await self.table.close()
         if self._http is not None:
             await self._http.aclose()
 

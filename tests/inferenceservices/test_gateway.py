@@ -15,6 +15,7 @@ from kflow.api.kserve import contracts as c
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
 from kflow.store.memory import MemoryStore
+from tests.conftest import async_wait_until
 
 TOKENS = {
     "admin": Identity(user="admin", groups=("system:masters",)),
@@ -141,3 +142,71 @@ def test_no_ready_replica_is_503_and_access_is_checked() -> None:
     assert anonymous.status_code == 401
     [missing] = _post(_store([]), ["/serving/ml/other/x"], replica)
     assert missing.status_code == 404
+
+
+class CountingStore(MemoryStore):
+    """A memory store that counts the reads made through it."""
+
+    reads = 0
+
+    def get(self, resource: str, namespace: str, name: str) -> dict[str, Any]:
+        self.reads += 1
+        return super().get(resource, namespace, name)
+
+    def list(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        return super().list(*args, **kwargs)
+
+
+def test_requests_are_routed_from_memory_kept_current_by_watches() -> None:
+    store = CountingStore()
+    seeded = _store(["127.0.0.1:1001"])
+    for resource in ("namespaces", c.RESOURCE, "pods"):
+        for obj in seeded.list(resource).items:
+            obj["metadata"].pop("resourceVersion")
+            created = store.create(resource, obj)
+            if obj.get("status"):
+                created["status"] = obj["status"]
+                store.update_status(resource, created)
+    ports: list[int] = []
+
+    def replica(request: httpx.Request) -> httpx.Response:
+        ports.append(request.url.port or 0)
+        return httpx.Response(200, json={})
+
+    app = create_app(store=store, serving_transport=Replicas(replica))
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            path = "/serving/ml/digits/v2/health/ready"
+            assert (await http.get(path)).status_code == 200
+            reads = store.reads
+            for _ in range(20):
+                assert (await http.get(path)).status_code == 200
+            assert store.reads == reads  # no store query per request
+            # a second replica becomes ready: the watch brings it to the table
+            pod = store.get("pods", "ml", "digits-0")
+            pod["metadata"]["name"] = "digits-9"
+            pod["metadata"]["annotations"] = {c.READY_ADDRESS_ANNOTATION: "127.0.0.1:1009"}
+            for field in ("resourceVersion", "uid", "creationTimestamp"):
+                pod["metadata"].pop(field)
+            created = store.create("pods", pod)
+            created["status"] = {"phase": "Running"}
+            store.update_status("pods", created)
+            await async_wait_until(
+                lambda: len(app.state.gateway.replicas("ml", "digits")) == 2, timeout=5
+            )
+            ports.clear()
+            for _ in range(4):
+                assert (await http.get(path)).status_code == 200
+            assert sorted(ports) == [1001, 1001, 1009, 1009]
+            # the InferenceService goes: so does its route, without a store query
+            store.delete(c.RESOURCE, "ml", "digits")
+            await async_wait_until(
+                lambda: app.state.gateway.table.service("ml", "digits") is None, timeout=5
+            )
+            assert (await http.get(path)).status_code == 404
+        await app.state.gateway.close()
+
+    asyncio.run(go())
