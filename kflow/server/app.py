@@ -29,6 +29,7 @@ from kflow.server.context import ServerContext
 from kflow.server.gateway import Gateway
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
 from kflow.server.responses import JSONResponse, error_response
+from kflow.server.serving_routes import HostRoutes
 from kflow.store.interface import Store
 from kflow.store.observations import ObservationLog
 
@@ -147,6 +148,8 @@ def create_app(
 
     gateway = Gateway(ctx, serving_transport)
     app.state.gateway = gateway
+    # and by Host header (`<name>.<namespace>.example.com`), ahead of every route
+    app.add_middleware(HostRoutes, gateway=gateway, guard=_guarded)
 
     @route("/serving/{namespace}/{name}", any_method)
     @route("/serving/{namespace}/{name}/{path:path}", any_method)

@@ -210,3 +210,49 @@ def test_requests_are_routed_from_memory_kept_current_by_watches() -> None:
         await app.state.gateway.close()
 
     asyncio.run(go())
+
+
+def test_a_host_header_naming_the_service_routes_to_it_without_the_prefix() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def replica(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.url.query.decode()))
+        return httpx.Response(200, json={"ok": True})
+
+    app = create_app(
+        store=_store(["127.0.0.1:1001"]),
+        authenticator=TokenAuthenticator(TOKENS),
+        serving_transport=Replicas(replica),
+    )
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app)
+        admin = {"Authorization": "Bearer admin"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            for host in (
+                "digits.ml.example.com",
+                "digits.ml.example.com:8372",
+                "digits-predictor.ml.example.com",
+                "digits.ml.svc.cluster.local",
+                "digits-predictor.ml.svc",
+            ):
+                answer = await http.post(
+                    "/v1/models/digits:predict?x=1", headers={**admin, "Host": host}, json={}
+                )
+                assert answer.status_code == 200, (host, answer.text)
+            assert seen == [("/v1/models/digits:predict", "x=1")] * 5
+            # the same checks as the path route
+            denied = await http.get(
+                "/v2/health/ready",
+                headers={"Host": "digits.ml.example.com", **admin}
+                | {"Authorization": "Bearer bob"},
+            )
+            assert denied.status_code == 403
+            # hosts that name no InferenceService reach the Kubernetes API as before
+            for host in ("other.ml.example.com", "127.0.0.1:8372", "kflow.kubeflow.svc"):
+                api = await http.get("/api/v1/namespaces/ml", headers={**admin, "Host": host})
+                assert api.status_code == 200, (host, api.text)
+                assert api.json()["kind"] == "Namespace"
+        await app.state.gateway.close()
+
+    asyncio.run(go())
