@@ -56,6 +56,7 @@ from kflow.controllers.namespaces import NamespaceController
 from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceResolver
 from kflow.controllers.serving import InferenceServiceController
+from kflow.controllers.serving.traffic import ServingTraffic
 from kflow.controllers.training import training_controllers
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
@@ -219,11 +220,14 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
+        # what the gateway counts is what the InferenceService autoscaler reads
+        self.serving_traffic = ServingTraffic()
         self.manager.add(
             InferenceServiceController(
                 self.store,
                 gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
                 recorder=self.recorder,
+                traffic=self.serving_traffic,
             )
         )
         self.tuning = TuningService(
@@ -235,6 +239,7 @@ class ControlPlane:
             runtime=self.runtime,
             authenticator=authenticator,
             observations=observations,
+            serving_traffic=self.serving_traffic,
         )
 
     async def start(self) -> None:

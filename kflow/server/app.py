@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from kflow.api.errors import ApiError, InternalError, MethodNotAllowed, NotFound
 from kflow.api.kinds import Registry, registry
+from kflow.controllers.serving.traffic import ServingTraffic
 from kflow.runtime.interface import Runtime
 from kflow.server import discovery, openapi_routes, resources
 from kflow.server import observations as observation_routes
@@ -90,6 +91,7 @@ def create_app(
     authorizer: Authorizer | None = None,
     observations: ObservationLog | None = None,
     serving_transport: httpx.AsyncBaseTransport | None = None,
+    serving_traffic: ServingTraffic | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
 
@@ -100,7 +102,8 @@ def create_app(
     `authenticator` defaults to trusting every caller as the local admin
     (`kflow-admin` in `system:masters`); `authorizer` defaults to allowing
     `system:masters` everything and everyone else nothing. `serving_transport` is how
-    the serving gateway reaches model replicas (a test double; default: the network).
+    the serving gateway reaches model replicas (a test double; default: the network);
+    `serving_traffic` is where the gateway counts requests for the autoscaler.
     """
     ctx = ServerContext(
         store=store,
@@ -146,7 +149,7 @@ def create_app(
 
     # -- the serving gateway: /serving/<namespace>/<name>/... to a model replica --
 
-    gateway = Gateway(ctx, serving_transport)
+    gateway = Gateway(ctx, serving_transport, serving_traffic)
     app.state.gateway = gateway
     # and by Host header (`<name>.<namespace>.example.com`), ahead of every route
     app.add_middleware(HostRoutes, gateway=gateway, guard=_guarded)

@@ -12,7 +12,7 @@ refuses the connection is skipped for the next one. No ready replica is a 503.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from starlette.background import BackgroundTask
@@ -21,6 +21,8 @@ from starlette.responses import Response, StreamingResponse
 
 from kflow.api.errors import NotFound, ServiceUnavailable
 from kflow.api.kserve import contracts as c
+from kflow.controllers.serving.traffic import ServingTraffic
+from kflow.server.activator import Activator
 from kflow.server.context import ServerContext
 from kflow.server.identity import forbidden
 from kflow.server.replica_table import ReplicaTable
@@ -50,13 +52,18 @@ class Gateway:
     """Forwards requests for InferenceServices to their ready replicas."""
 
     def __init__(
-        self, ctx: ServerContext, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        ctx: ServerContext,
+        transport: httpx.AsyncBaseTransport | None = None,
+        traffic: ServingTraffic | None = None,
     ) -> None:
         self.ctx = ctx
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._turns: dict[tuple[str, str], itertools.count[int]] = {}
         self.table = ReplicaTable(ctx.store)
+        self.traffic = traffic or ServingTraffic()
+        self.activator = Activator(self.table, self.traffic)
 
     def _client(self) -> httpx.AsyncClient:
         # made on first use, inside the server's event loop
@@ -88,13 +95,20 @@ class Gateway:
     async def forward(self, request: Request, namespace: str, name: str, path: str) -> Response:
         """Send `request` to `path` on a ready replica of InferenceService `name`."""
         self._authorize(request, namespace, name)
-        replicas = self.replicas(namespace, name)
-        if not replicas:
-            raise ServiceUnavailable(
-                f'inferenceservice "{name}" in namespace "{namespace}" has no ready replica yet '
-                f"(kubectl get isvc {name} -n {namespace}; kubectl get pods -l "
-                f"{c.ISVC_LABEL}={name} -n {namespace})"
-            )
+        # counted from arrival to the end of the answer: the autoscaler's input
+        key = (namespace, name)
+        self.traffic.begin(key)
+        try:
+            response = await self._send(request, namespace, name, path)
+        except BaseException:
+            self.traffic.end(key)
+            raise
+        response.background = _then(response.background, lambda: self.traffic.end(key))
+        return response
+
+    async def _send(self, request: Request, namespace: str, name: str, path: str) -> Response:
+        # a service at zero (or starting): held until a replica is ready
+        replicas = await self.activator.replicas(namespace, name)
         turn = next(self._turns.setdefault((namespace, name), itertools.count()))
         headers = [
             (k, v)
@@ -134,6 +148,19 @@ class Gateway:
         await self.table.close()
         if self._http is not None:
             await self._http.aclose()
+
+
+def _then(task: BackgroundTask | None, after: Callable[[], None]) -> BackgroundTask:
+    """`task` (if any), then `after`, even if `task` fails."""
+
+    async def run() -> None:
+        try:
+            if task is not None:
+                await task()
+        finally:
+            after()
+
+    return BackgroundTask(run)
 
 
 async def _once(body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

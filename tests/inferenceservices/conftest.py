@@ -32,6 +32,7 @@ from kflow.controllers.garbage_collector import GarbageCollector
 from kflow.controllers.manager import Manager
 from kflow.controllers.pods import PodController
 from kflow.controllers.serving import InferenceServiceController
+from kflow.controllers.serving.traffic import ServingTraffic
 from kflow.runtime.interface import Capacity
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -124,9 +125,14 @@ async def control_plane(runtime_dir: Path) -> AsyncIterator[Plane]:
     manager = Manager(store)
     manager.add(PodController(store, runtime, recorder))
     manager.add(GarbageCollector(store, registry))
-    manager.add(InferenceServiceController(store, gateway_url=GATEWAY_URL, recorder=recorder))
+    traffic = ServingTraffic()
+    manager.add(
+        InferenceServiceController(
+            store, gateway_url=GATEWAY_URL, recorder=recorder, traffic=traffic
+        )
+    )
     await manager.start()
-    app = create_app(store=store, runtime=runtime)
+    app = create_app(store=store, runtime=runtime, serving_traffic=traffic)
     try:
         yield Plane(store, runtime, app)
     finally:

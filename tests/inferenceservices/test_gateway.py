@@ -34,7 +34,8 @@ def _store(addresses: list[str | None]) -> MemoryStore:
             "apiVersion": c.API_VERSION,
             "kind": c.KIND,
             "metadata": {"name": "digits", "namespace": "ml"},
-            "spec": {"predictor": {"sklearn": {"storageUri": "/m"}}},
+            # a request finding no ready replica is held at most this long
+            "spec": {"predictor": {"sklearn": {"storageUri": "/m"}, "timeout": 1}},
         },
     )
     for n, address in enumerate(addresses):
@@ -135,6 +136,7 @@ def test_no_ready_replica_is_503_and_access_is_checked() -> None:
     assert waiting.status_code == 503
     assert waiting.json()["reason"] == "ServiceUnavailable"
     assert "no ready replica" in waiting.json()["message"]
+    assert "none became ready within 1s (spec.predictor.timeout)" in waiting.json()["message"]
     [denied] = _post(_store(["127.0.0.1:1"]), ["/serving/ml/digits/x"], replica, token="bob")
     assert denied.status_code == 403
     assert 'cannot get resource "inferenceservices"' in denied.json()["message"]

@@ -15,6 +15,7 @@ from typing import Any
 from kflow.api.errors import Cause
 from kflow.api.kinds import Obj
 from kflow.api.kserve import contracts as c
+from kflow.api.kserve.autoscaling import validate_scaling
 
 _DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
@@ -136,6 +137,7 @@ def validate_inference_service(obj: Obj, old: Obj | None) -> list[Cause]:
                 f"Invalid value: {canary}: TrafficPercent must be between [0, 100]",
             )
         )
+    causes += validate_scaling(obj)
     batcher = predictor.get("batcher")
     if isinstance(batcher, dict):
         for field in ("maxBatchSize", "maxLatency"):

@@ -4,7 +4,7 @@ They follow `serving.kserve.io/v1beta1` (definition names `serving.kserve.io.v1b
 for the parts kflow reads: the predictor (a framework field, `model`, or custom
 `containers`) with its replicas, batcher and canary percentage, and the status KServe
 writes. Everything else a user writes (`transformer`, `explainer`, `logger`,
-`scaleTarget`, pod fields beside `containers`) is kept, as KServe's CRD keeps it.
+pod fields beside `containers`) is kept, as KServe's CRD keeps it.
 """
 
 from __future__ import annotations
@@ -80,12 +80,18 @@ class PredictorSpec(K8sModel):
         None, description="A custom predictor: its containers (the first serves on port 8080)."
     )
     volumes: list[Volume] | None = Field(None, description="Volumes the containers may mount.")
-    minReplicas: int | None = Field(None, description="Fewest replicas (default 1).")
-    maxReplicas: int | None = Field(None, description="Most replicas (recorded).")
-    scaleTarget: int | None = Field(None, description="Autoscaling target (recorded).")
-    scaleMetric: str | None = Field(None, description="Autoscaling metric (recorded).")
+    minReplicas: int | None = Field(
+        None, description="Fewest replicas (default 1; 0: scale to zero when idle)."
+    )
+    maxReplicas: int | None = Field(None, description="Most replicas (0 or unset: no limit).")
+    scaleTarget: int | None = Field(
+        None, description="What one replica should carry (default 100 concurrent, 200 rps)."
+    )
+    scaleMetric: str | None = Field(None, description="What to scale on: concurrency or rps.")
     containerConcurrency: int | None = Field(None, description="Requests per replica.")
-    timeout: int | None = Field(None, description="Request timeout in seconds.")
+    timeout: int | None = Field(
+        None, description="Request timeout in seconds, waiting for a replica included (60)."
+    )
     canaryTrafficPercent: int | None = Field(
         None, description="Traffic to the latest revision (stored; rollout comes later)."
     )

@@ -1,8 +1,10 @@
 """The InferenceService controller: predictor pods, their Service, readiness, status.
 
 Each reconcile converges one InferenceService: a Service `<name>-predictor`
-selecting its predictor pods; `minReplicas` (default 1) pods of the current
-revision (`<name>-predictor-<generation>`: a spec change is a new revision); pods
+selecting its predictor pods; as many pods of the current revision as the
+autoscaler asks for (`scaling.py`: Knative's KPA over the gateway's counts, from
+`minReplicas` — default 1, or 0 for scale to zero — to `maxReplicas`); the current
+revision is `<name>-predictor-<generation>` (a spec change is a new revision); pods
 that ended are deleted and replaced, and a replica whose process dies is restarted
 by the runtime (`restartPolicy: Always`). Every running replica is probed over HTTP
 (`/v2/health/ready`); the address of one that answers 200 is written on the pod
@@ -10,7 +12,8 @@ by the runtime (`restartPolicy: Always`). Every running replica is probed over H
 revisions go once the current one is fully ready, so a spec change does not drop
 traffic. Status is written as KServe writes it: `url` (the gateway), `address`,
 the `PredictorReady`/`IngressReady`/`Ready` conditions, `components.predictor`
-(revisions, traffic) and `modelStatus`. Probing repeats every few seconds.
+(revisions, traffic) and `modelStatus`. Probing (and autoscaling) repeats every
+two seconds, and at once when the gateway holds a request for a service at zero.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from kflow.controllers.events import EventRecorder
 from kflow.controllers.manager import Controller, Result, WatchSpec, owner_keys
 from kflow.controllers.pods import PORTS_ANNOTATION
 from kflow.controllers.serving.predictor import predictor_pod_spec, readiness_path, serving_port
+from kflow.controllers.serving.scaling import ReplicaScaler, scaled_to_zero_status
+from kflow.controllers.serving.traffic import ServingTraffic
+from kflow.controllers.workqueue import WorkQueue
 from kflow.store.interface import Store
 
 log = logging.getLogger(__name__)
@@ -67,6 +73,10 @@ def _host_address(pod: Obj) -> str | None:
     return f"127.0.0.1:{host}" if host else None
 
 
+def _ready_address(pod: Obj) -> str | None:
+    return (m.meta(pod).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION)
+
+
 def _condition(ctype: str, ready: bool, now: str, reason: str = "", message: str = "") -> Obj:
     cond: Obj = {"type": ctype, "status": "True" if ready else "False", "lastTransitionTime": now}
     if not ready:
@@ -89,13 +99,21 @@ class InferenceServiceController(Controller):
         recorder: EventRecorder | None = None,
         now: Callable[[], dt.datetime] = m.now,
         transport: httpx.AsyncBaseTransport | None = None,
+        traffic: ServingTraffic | None = None,
     ) -> None:
-        """`gateway_url` is the kflow server's base URL (`https://127.0.0.1:8372`)."""
+        """`gateway_url` is the kflow server's base URL (`https://127.0.0.1:8372`);
+        `traffic` is what the gateway counts, which autoscaling reads."""
         self.store = store
         self.gateway_url = gateway_url.rstrip("/")
         self.recorder = recorder or EventRecorder(store, component=COMPONENT)
         self.now = now
         self._http = httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS, transport=transport)
+        self.traffic = traffic or ServingTraffic()
+        self.scaler = ReplicaScaler(self.traffic)
+
+    async def start(self, queue: WorkQueue) -> None:
+        # the gateway holds a request for a service at zero: reconcile it now
+        self.traffic.on_activate(queue.add)
 
     def watches(self) -> list[WatchSpec]:
         return [WatchSpec(c.RESOURCE), WatchSpec("pods", owner_keys(c.KIND))]
@@ -108,6 +126,7 @@ class InferenceServiceController(Controller):
         try:
             isvc = self.store.get(c.RESOURCE, namespace, name)
         except NotFound:
+            self.scaler.forget((namespace, name))
             return Result()
         if m.meta(isvc).get("deletionTimestamp"):
             return Result()  # the garbage collector removes the pods and the Service
@@ -119,8 +138,13 @@ class InferenceServiceController(Controller):
         pods = self._pods(isvc)
         pods = self._replace_ended(isvc, pods)
         current = [p for p in pods if m.labels_of(p).get(c.REVISION_LABEL) == revision]
-        # minReplicas 0 asks for scale to zero, which is not built yet: one replica runs
-        wanted = max(int(predictor.get("minReplicas") or c.DEFAULT_MIN_REPLICAS), 1)
+        # -- autoscaling: Knative's KPA over what the gateway counts (scaling.py) --
+        marked = [p for p in current if _ready_address(p)]
+        wanted = self.scaler.replicas(isvc, revision, len(current), len(marked))
+        if wanted == 0 and current:
+            self.recorder.record(
+                isvc, "Normal", "ScaledToZero", f"No requests: scaled {revision} to zero replicas"
+            )
         for _ in range(wanted - len(current)):
             created = self._create_pod(isvc, predictor, revision)
             if created is not None:
@@ -135,9 +159,13 @@ class InferenceServiceController(Controller):
         if old and len(ready_current) >= wanted:
             self._delete(isvc, old)
             old = []
-        self._write_status(isvc, revision, current, ready_current, old, ready, failures)
+        at_zero = wanted == 0 and not current and not old
+        self._write_status(
+            isvc, revision, current, ready_current, old, ready, failures, scaled_to_zero=at_zero
+        )
         settled = len(ready_current) >= wanted and not old
-        return Result(requeue_after=PROBE_PERIOD_SECONDS if settled else PENDING_PERIOD_SECONDS)
+        pending = self.scaler.requeue_after((namespace, name), PENDING_PERIOD_SECONDS)
+        return Result(requeue_after=PROBE_PERIOD_SECONDS if settled else pending)
 
     # -- children ----------------------------------------------------------------------
 
@@ -287,6 +315,8 @@ class InferenceServiceController(Controller):
         old: list[Obj],
         ready: dict[str, str],
         failures: dict[str, str],
+        *,
+        scaled_to_zero: bool = False,
     ) -> None:
         name, namespace = m.name_of(isvc), m.namespace_of(isvc)
         stamp = m.timestamp(self.now())
@@ -364,6 +394,8 @@ class InferenceServiceController(Controller):
             "modelStatus": model_status,
             "observedGeneration": int(m.meta(isvc).get("generation") or 1),
         }
+        if scaled_to_zero:
+            status = scaled_to_zero_status(status, previous, revision)
         if status == previous:
             return
         body = m.clone(isvc)
