@@ -61,6 +61,7 @@ from kflow.controllers.training import training_controllers
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
+from kflow.server.grpc_gateway import GrpcGateway
 from kflow.server.identity import Identity, TokenAuthenticator
 from kflow.store.interface import Store
 from kflow.store.memory_observations import MemoryObservationLog
@@ -241,13 +242,23 @@ class ControlPlane:
             observations=observations,
             serving_traffic=self.serving_traffic,
         )
+        self.serving_grpc = GrpcGateway(self.app.state.gateway)
 
     async def start(self) -> None:
         bootstrap(self.store)
         await self.tuning.start()
         await self.manager.start()
 
+    async def start_serving_grpc(self, host: str, port: int) -> str:
+        """The gateway's V2 gRPC port: `port` if free, else any; returns `host:port`."""
+        try:
+            bound = await self.serving_grpc.start(host, port)
+        except (OSError, RuntimeError):
+            bound = await self.serving_grpc.start(host, 0)
+        return f"{host}:{bound}"
+
     async def stop(self) -> None:
+        await self.serving_grpc.stop()
         await self.manager.stop()
         await self.tuning.stop()
         self.observations.close()
@@ -335,6 +346,8 @@ def run(
 
     async def main() -> None:
         await plane.start()
+        # V2 gRPC to InferenceServices: next to the HTTPS port unless it is taken
+        serving_grpc = await plane.start_serving_grpc(shown_host, port + 1)
         config = uvicorn.Config(
             plane.app,
             host=host,
@@ -355,6 +368,7 @@ def run(
             "ca": str(ca),
             "version": __version__,
             "katibDBManager": plane.tuning.address,
+            "servingGrpc": serving_grpc,
         }
 
         async def announce() -> None:
@@ -372,6 +386,7 @@ def run(
                 f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)"
             )
             echo(f"  katib db:   {plane.tuning.address}   (Katib's DB manager API)")
+            echo(f"  model gRPC: {serving_grpc}   (InferenceServices over V2 gRPC)")
             echo(
                 "Press Ctrl-C to stop; running pods keep running and are adopted on the next start."
             )

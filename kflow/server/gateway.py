@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 
 from kflow.api.errors import NotFound, ServiceUnavailable
@@ -75,7 +75,11 @@ class Gateway:
         """`host:port` of every ready replica of an InferenceService, in a stable order."""
         return self.table.ready(namespace, name)
 
-    def _authorize(self, request: Request, namespace: str, name: str) -> None:
+    def authorize(self, connection: HTTPConnection, namespace: str, name: str) -> None:
+        """Raise unless the caller may `get` InferenceService `name`, which must exist."""
+        self._authorize(connection, namespace, name)
+
+    def _authorize(self, request: HTTPConnection, namespace: str, name: str) -> None:
         identity = self.ctx.identify(request)
         if not self.ctx.authorizer.authorize(identity, "get", c.RESOURCE, namespace, name):
             raise forbidden(identity, "get", c.RESOURCE, namespace, name)
@@ -108,7 +112,8 @@ class Gateway:
 
     async def _send(self, request: Request, namespace: str, name: str, path: str) -> Response:
         # a service at zero (or starting): held until a replica is ready
-        replicas = await self.activator.replicas(namespace, name)
+        hold = self.activator.hold(namespace, name)
+        replicas = await hold.replicas()
         turn = next(self._turns.setdefault((namespace, name), itertools.count()))
         headers = [
             (k, v)
@@ -116,6 +121,27 @@ class Gateway:
             if k not in HOP_BY_HOP and k not in DROPPED_REQUEST_HEADERS
         ]
         body = request.stream()
+        refused: set[str] = set()
+        while True:
+            answer = await self._try(request, replicas, turn, path, headers, body, refused)
+            if answer is not None:
+                return answer
+            # every replica refused: wait for the table to bring another (or give up)
+            replicas = await hold.replicas(frozenset(refused))
+            refused.clear()
+
+    async def _try(
+        self,
+        request: Request,
+        replicas: list[str],
+        turn: int,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: AsyncIterator[bytes],
+        refused: set[str],
+    ) -> Response | None:
+        """The answer of the first replica, in turn, that takes the request; None if all
+        refused the connection (they are added to `refused`)."""
         for attempt in range(len(replicas)):
             address = replicas[(turn + attempt) % len(replicas)]
             outgoing = self._client().build_request(
@@ -128,10 +154,11 @@ class Gateway:
             try:
                 answer = await self._client().send(outgoing, stream=True)
             except httpx.ConnectError:
+                refused.add(address)
                 continue  # the replica went away since it was probed: the next one
             except httpx.TimeoutException:
                 raise ServiceUnavailable(
-                    f'inferenceservice "{name}": replica {address} did not answer in time'
+                    f"inferenceservice replica {address} did not answer in time"
                 ) from None
             return StreamingResponse(
                 answer.aiter_raw(),
@@ -139,10 +166,7 @@ class Gateway:
                 headers={k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP},
                 background=BackgroundTask(answer.aclose),
             )
-        raise ServiceUnavailable(
-            f'inferenceservice "{name}" in namespace "{namespace}": no replica accepted the '
-            "connection; they may be restarting"
-        )
+        return None
 
     async def close(self) -> None:
         await self.table.close()

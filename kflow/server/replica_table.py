@@ -8,7 +8,8 @@ lists again. A replica is an address the InferenceService controller wrote on a
 running predictor pod (`serving.kflow.dev/ready-address`) that is not being deleted.
 
 Requests that find no ready replica (a service scaled to zero, or starting) wait on
-`wait_ready`, which wakes them as soon as the watch brings the first address.
+`wait_change`, which wakes them as soon as the watch brings a change to the service's
+replicas.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import dataclasses
 import logging
 from typing import Any
 
+import orjson
+
 from kflow.api import meta as m
 from kflow.api.errors import Gone
 from kflow.api.kserve import contracts as c
 from kflow.api.selectors import parse_label_selector
+from kflow.controllers.pods import PORTS_ANNOTATION
 from kflow.store.interface import EventType, Store, WatchEvent
 
 log = logging.getLogger(__name__)
@@ -41,6 +45,7 @@ class Replica:
     service: Key  # the InferenceService it serves
     revision: str  # `<name>-predictor-00002`
     address: str | None  # `127.0.0.1:<port>` while ready, else None
+    grpc_address: str | None = None  # the replica's gRPC port while ready, if it has one
 
 
 def _replica(pod: Obj) -> Replica | None:
@@ -54,10 +59,16 @@ def _replica(pod: Obj) -> Replica | None:
         and not m.meta(pod).get("deletionTimestamp")
         and (pod.get("status") or {}).get("phase") == "Running"
     )
+    grpc = None
+    if usable:
+        ports = orjson.loads((m.meta(pod).get("annotations") or {}).get(PORTS_ANNOTATION) or "{}")
+        host_port = ports.get(str(c.GRPC_CONTAINER_PORT)) if isinstance(ports, dict) else None
+        grpc = f"{str(address).rsplit(':', 1)[0]}:{host_port}" if host_port else None
     return Replica(
         (m.namespace_of(pod), name),
         labels.get(c.REVISION_LABEL, ""),
         str(address) if usable else None,
+        grpc,
     )
 
 
@@ -84,23 +95,31 @@ class ReplicaTable:
         self._ensure_started()
         return self._ready.get((namespace, name), [])
 
+    def ready_grpc(self, namespace: str, name: str) -> list[str]:
+        """`host:port` of the gRPC port of every ready replica that serves gRPC."""
+        return sorted(
+            r.grpc_address for r in self.replicas(namespace, name) if r.address and r.grpc_address
+        )
+
+    def named(self, name: str) -> list[Key]:
+        """Every InferenceService called `name`, in any namespace."""
+        self._ensure_started()
+        return sorted(key for key in self._services if key[1] == name)
+
     def replicas(self, namespace: str, name: str) -> list[Replica]:
         """Every predictor pod of an InferenceService, ready or not."""
         self._ensure_started()
         return [r for r in self._pods.values() if r.service == (namespace, name)]
 
-    async def wait_ready(self, namespace: str, name: str, timeout: float) -> list[str]:
-        """The ready addresses once there is one, or [] after `timeout` seconds."""
-        key = (namespace, name)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not self.ready(namespace, name):
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                return []
-            waker = self._wakers.setdefault(key, asyncio.Event())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waker.wait(), left)
-        return self.ready(namespace, name)
+    async def wait_change(self, namespace: str, name: str, timeout: float) -> bool:
+        """Wait until the replicas of an InferenceService change (or `timeout` passes);
+        whether they did."""
+        waker = self._wakers.setdefault((namespace, name), asyncio.Event())
+        try:
+            await asyncio.wait_for(waker.wait(), max(timeout, 0.0))
+        except TimeoutError:
+            return False
+        return True
 
     # -- keeping it current --------------------------------------------------------------
 
@@ -175,11 +194,11 @@ class ReplicaTable:
             )
             if addresses:
                 self._ready[service] = addresses
-                waker = self._wakers.pop(service, None)
-                if waker is not None:
-                    waker.set()
             else:
                 self._ready.pop(service, None)
+            waker = self._wakers.pop(service, None)
+            if waker is not None:
+                waker.set()
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -11,6 +11,7 @@ import pytest
 
 from kflow.api.kserve.autoscaling import ScalingSettings, scaling_settings
 from kflow.controllers.serving.autoscaler import Observed, ScalerState, decide
+from kflow.controllers.serving.scaling import ReplicaScaler
 from kflow.controllers.serving.traffic import Meter, ServingTraffic
 
 
@@ -125,3 +126,33 @@ def test_traffic_tells_its_listeners_when_a_request_waits() -> None:
     clock[0] = 6.0
     traffic.end(("ml", "digits"))
     assert traffic.meter(("ml", "digits")).averages(6.0, 60.0)[0] == pytest.approx(1.0)
+
+
+def test_the_controller_side_scales_on_requests_per_second_from_the_meter() -> None:
+    clock = [0.0]
+    traffic = ServingTraffic(clock=lambda: clock[0])
+    scaler = ReplicaScaler(traffic)
+    isvc = {
+        "metadata": {
+            "name": "digits",
+            "namespace": "ml",
+            "annotations": {
+                "autoscaling.knative.dev/window": "6s",
+                "autoscaling.knative.dev/target-utilization-percentage": "100",
+            },
+        },
+        "spec": {"predictor": {"scaleMetric": "rps", "scaleTarget": 2, "minReplicas": 0}},
+    }
+    revision = "digits-predictor-00001"
+    assert scaler.replicas(isvc, revision, current=0, ready=0) == 1  # initial scale
+    assert scaler.replicas(isvc, revision, current=1, ready=1) == 1  # ready: windows start
+    for tick in range(60):  # ten quick requests a second for six seconds
+        clock[0] = tick / 10 + 0.05
+        traffic.begin(("ml", "digits"))
+        traffic.end(("ml", "digits"))
+    clock[0] = 6.0
+    assert scaler.replicas(isvc, revision, current=1, ready=1) == 5  # 10 rps / 2 per replica
+    clock[0] = 13.0  # a quiet stable window later: half at most, then zero
+    assert scaler.replicas(isvc, revision, current=5, ready=5) == 2
+    clock[0] = 20.0
+    assert scaler.replicas(isvc, revision, current=1, ready=1) == 0

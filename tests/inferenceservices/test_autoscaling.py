@@ -207,3 +207,37 @@ def test_concurrency_scales_replicas_up_under_load_and_back_down(up: Up, digits:
         finally:
             kf.delete("inferenceservices", "busy")
             wait_until(lambda: not _pods(kf, "busy"), timeout=60, interval=0.1)
+
+
+def test_v2_grpc_through_the_gateway_wakes_a_service_at_zero(up: Up, digits: Digits) -> None:
+    grpcclient = pytest.importorskip("tritonclient.grpc")
+    errors = pytest.importorskip("tritonclient.utils")
+    info = json.loads((up.home / "server.json").read_text())
+    auth = {"authorization": f"Bearer {info['token']}"}
+    annotations = {"autoscaling.knative.dev/initial-scale": "0", **SHORT_WINDOW}
+    with up.client() as kf:
+        kf.create(_isvc("grpcdigits", digits.directory, {"minReplicas": 0}, annotations))
+        triton = grpcclient.InferenceServerClient(info["servingGrpc"])
+        try:
+            assert not _pods(kf, "grpcdigits")  # at zero from the start
+            assert triton.is_server_live(headers=auth)
+            x = grpcclient.InferInput("input-0", [4, 64], "FP64")
+            x.set_data_from_numpy(digits.x[:4])
+            result = triton.infer("grpcdigits", [x], headers=auth)  # held, then answered
+            model = joblib.load(digits.directory / "model.joblib")
+            assert result.as_numpy("output-0").tolist() == model.predict(digits.x[:4]).tolist()
+            assert len(_pods(kf, "grpcdigits")) == 1
+            metadata = triton.get_model_metadata("grpcdigits", headers=auth)
+            assert metadata.name == "grpcdigits"
+            assert [t.name for t in metadata.inputs] == ["input-0"]
+            with pytest.raises(errors.InferenceServerException) as anonymous:
+                triton.infer("grpcdigits", [x])
+            assert "UNAUTHENTICATED" in str(anonymous.value.status())
+            with pytest.raises(errors.InferenceServerException) as missing:
+                triton.infer("nothing", [x], headers=auth)
+            assert "NOT_FOUND" in str(missing.value.status())
+            assert 'no inferenceservice serves model "nothing"' in missing.value.message()
+        finally:
+            triton.close()
+            kf.delete("inferenceservices", "grpcdigits")
+            wait_until(lambda: not _pods(kf, "grpcdigits"), timeout=60, interval=0.1)

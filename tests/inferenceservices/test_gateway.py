@@ -258,3 +258,32 @@ def test_a_host_header_naming_the_service_routes_to_it_without_the_prefix() -> N
         await app.state.gateway.close()
 
     asyncio.run(go())
+
+
+def test_a_request_whose_replicas_all_refuse_waits_for_another() -> None:
+    store = _store(["127.0.0.1:1001"])
+    refused = asyncio.Event()
+
+    def replica(request: httpx.Request) -> httpx.Response:
+        if request.url.port == 1001:  # restarting, or removed by a scale-down
+            refused.set()
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json={"port": request.url.port})
+
+    app = create_app(store=store, serving_transport=Replicas(replica))
+
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            asking = asyncio.ensure_future(http.get("/serving/ml/digits/v2/health/ready"))
+            await asyncio.wait_for(refused.wait(), 5)
+            assert not asking.done()  # held, not failed
+            pod = store.get("pods", "ml", "digits-0")
+            pod["metadata"]["annotations"] = {c.READY_ADDRESS_ANNOTATION: "127.0.0.1:1002"}
+            store.update("pods", pod)
+            answer = await asking
+        await app.state.gateway.close()
+        return answer
+
+    answer = asyncio.run(go())
+    assert answer.status_code == 200 and answer.json() == {"port": 1002}

@@ -96,7 +96,8 @@ class ScalingSettings:
 
     @property
     def panic_window(self) -> float:
-        return self.window * self.panic_window_percentage / 100.0
+        """A share of the stable window, never shorter than the meters' 1 s buckets."""
+        return max(self.window * self.panic_window_percentage / 100.0, 1.0)
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")

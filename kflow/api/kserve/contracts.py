@@ -59,6 +59,8 @@ CONTAINER_NAME = "kserve-container"
 CONTAINER_PORT = 8080
 """The port the model server listens on inside the pod; locally it becomes
 `KFLOW_PORT_8080` (see `kflow.runtime`)."""
+GRPC_CONTAINER_PORT = 8081
+"""The model server's gRPC port inside the pod (KServe's), `KFLOW_PORT_8081` locally."""
 PVC_MOUNT_PATH = "/mnt/pvc"
 """Where a `pvc://` claim is mounted in the predictor pod (KServe's mount path)."""
 PVC_VOLUME = "kserve-pvc-source"

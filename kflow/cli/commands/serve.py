@@ -105,3 +105,14 @@ def register(app: typer.Typer) -> None:
             poll_interval=poll_interval,
             grpc_port=grpc_port or None,
         )
+
+
+def main(args: list[str]) -> None:
+    """`kflow serve ARGS` as a one-command program, without the other commands' imports."""
+    app = typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    register(app)
+    app(args=args, prog_name="kflow serve")

@@ -2,8 +2,8 @@
 
 A framework or `model` predictor becomes one container running `kflow serve` on the
 model at `storageUri`, listening on the port the runtime gives container port 8080
-(`KFLOW_PORT_8080`; `sh -c 'exec "$@" --port ...'` reads it, so no user value is
-ever parsed by a shell). A `pvc://CLAIM/PATH` URI mounts the claim read-only at
+(`KFLOW_PORT_8080`, and its gRPC port 8081 as `KFLOW_PORT_8081`; `sh -c 'exec "$@"
+--port ...'` reads them, so no user value is ever parsed by a shell). A `pvc://CLAIM/PATH` URI mounts the claim read-only at
 `/mnt/pvc`, as KServe does, and the server reads `/mnt/pvc/PATH`. A batcher turns
 on the server's adaptive batching. A custom predictor runs its own container, given
 port 8080 if it declares none. Pods restart their containers (`Always`).
@@ -68,12 +68,21 @@ def _server_container(name: str, predictor: Obj) -> tuple[Obj, list[Obj]]:
         args += ["--max-batch-size", str(size), "--max-latency-ms", str(latency)]
     args += [str(a) for a in impl.get("args") or []]
     port_var = f"KFLOW_PORT_{c.CONTAINER_PORT}"
+    grpc_var = f"KFLOW_PORT_{c.GRPC_CONTAINER_PORT}"  # each replica its own gRPC port
     container: Obj = {
         "name": c.CONTAINER_NAME,
         "image": "kflow-model-server",
-        "command": ["/bin/sh", "-c", f'exec "$@" --port "${port_var}"', "sh"],
+        "command": [
+            "/bin/sh",
+            "-c",
+            f'exec "$@" --port "${port_var}" --grpc-port "${grpc_var}"',
+            "sh",
+        ],
         "args": args,
-        "ports": [{"name": "http1", "containerPort": c.CONTAINER_PORT, "protocol": "TCP"}],
+        "ports": [
+            {"name": "http1", "containerPort": c.CONTAINER_PORT, "protocol": "TCP"},
+            {"name": "grpc", "containerPort": c.GRPC_CONTAINER_PORT, "protocol": "TCP"},
+        ],
         "env": list(impl.get("env") or []),
     }
     if mounts:

@@ -70,14 +70,19 @@ class Meter:
         if span <= 0:
             return float(self.in_flight), 0.0
         since = now - span
-        load = sum(v for s, v in self._load.items() if s + 1 > since)
-        arrivals = sum(n for s, n in self._arrivals.items() if s + 1 > since)
+        load = sum(v * _share(s, since) for s, v in self._load.items())
+        arrivals = sum(n * _share(s, since) for s, n in self._arrivals.items())
         return load / span, arrivals / span
 
     def _forget(self, before: float) -> None:
         for buckets in (self._load, self._arrivals):
             for second in [s for s in buckets if s + 1 <= before]:
                 del buckets[second]
+
+
+def _share(second: int, since: float) -> float:
+    """How much of bucket `second` lies after `since` (buckets hold no finer detail)."""
+    return min(max(second + 1.0 - since, 0.0), 1.0)
 
 
 class ServingTraffic:
