@@ -14,11 +14,12 @@ then drives it only through the public API — the same calls kubectl makes:
    (`pip install -e '.[demo]'`);
 5. hyperparameter tuning: a Katib Experiment (TPE, median stopping) over the
    learning rate and the hidden layer (`tuning.py`);
-6. a summary: what ran, how long each step took, the accuracy, and how to look
+6. serving: the best trial's model behind an InferenceService, asked about held-out
+   digits through the server's gateway (`serving.py`);
+7. a summary: what ran, how long each step took, the accuracy, and how to look
    around with kubectl.
 
-Later capabilities (pipelines, serving, the draw-a-digit page) add steps here; the
-best trial's model directory is servable as it is (`kflow serve`, `model.py`).
+Later capabilities (pipelines, the draw-a-digit page) add steps here.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kflow.demo.serving import serve
 from kflow.demo.tuning import tune
 from kflow.sdk import Client, read_server_info
 from kflow.sdk.joblogs import job_logs
@@ -349,7 +351,7 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
         ok = evaluated and not steps[-1].result.startswith(("Failed", "Unknown"))
 
         t0 = time.monotonic()
-        summary, tuned, _best_model = tune(client, NAMESPACE, console)
+        summary, tuned, best_model = tune(client, NAMESPACE, console)
         steps.append(
             Step(
                 "tune: Katib Experiment, TPE + median stopping, 2 trials at a time",
@@ -358,6 +360,17 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
             )
         )
         ok = ok and tuned
+        if tuned:
+            t0 = time.monotonic()
+            summary, served = serve(client, NAMESPACE, best_model, console)
+            steps.append(
+                Step(
+                    "serve the best model: InferenceService, predictions via the gateway",
+                    time.monotonic() - t0,
+                    summary,
+                )
+            )
+            ok = ok and served
 
         pods = client.list("pods", namespace=NAMESPACE).items
         table = Table(title="What ran", show_lines=False)
