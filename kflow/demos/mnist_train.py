@@ -79,7 +79,13 @@ def main() -> None:
         print(f"epoch={epoch} loss={loss:.4f} accuracy={accuracy:.4f}", flush=True)
 
     os.makedirs(args.model_dir, exist_ok=True)
-    np.savez(os.path.join(args.model_dir, "model.npz"), **params)
+    np.savez(
+        os.path.join(args.model_dir, "model.npz"),
+        w1=params["w1"],
+        b1=params["b1"],
+        w2=params["w2"],
+        b2=params["b2"],
+    )
     # and the class that serves it, so the directory is a model `kflow serve` can load
     servable = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_servable.py")
     shutil.copyfile(servable, os.path.join(args.model_dir, "model.py"))
