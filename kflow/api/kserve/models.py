@@ -87,7 +87,9 @@ class PredictorSpec(K8sModel):
     containerConcurrency: int | None = Field(None, description="Requests per replica.")
     timeout: int | None = Field(None, description="Request timeout in seconds.")
     canaryTrafficPercent: int | None = Field(
-        None, description="Traffic to the latest revision (stored; rollout comes later)."
+        None,
+        description="Percent of requests for the latest revision; the previously rolled-out "
+        "revision takes the rest (0: roll back; unset or 100: promote).",
     )
     batcher: Batcher | None = Field(None, description="Server-side batching.")
 
@@ -113,9 +115,13 @@ class TrafficTarget(K8sModel):
 
     definition = "knative.dev.serving.pkg.apis.serving.v1.TrafficTarget"
 
+    tag: str | None = Field(None, description="`latest` or `prev`: the revision's own route.")
     revisionName: str | None = Field(None, description="The revision.")
-    latestRevision: bool | None = Field(None, description="Whether it is the latest revision.")
+    latestRevision: bool | None = Field(
+        None, description="Whether the entry follows the latest ready revision."
+    )
     percent: int | None = Field(None, description="Its share of requests.")
+    url: str | None = Field(None, description="The tagged revision's own route.")
 
 
 class ComponentStatusSpec(K8sModel):
