@@ -102,7 +102,7 @@ class Gateway:
         if not self.ctx.authorizer.authorize(identity, "get", c.RESOURCE, namespace, name):
             raise forbidden(identity, "get", c.RESOURCE, namespace, name)
 
-    def _resolve(self, namespace: str, segment: str) -> tuple[Obj, Route]:
+    def resolve(self, namespace: str, segment: str) -> tuple[Obj, Route]:
         """The InferenceService and the route a path segment names (404 if none)."""
         try:
             isvc = self.ctx.store.get(c.RESOURCE, namespace, segment)
@@ -119,7 +119,7 @@ class Gateway:
         namespace = request.path_params["namespace"]
         segment = request.path_params["name"]
         try:
-            isvc, route = self._resolve(namespace, segment)
+            isvc, route = self.resolve(namespace, segment)
         except NotFound:
             self._authorize(request, namespace, segment)  # 403 before saying what exists
             raise
