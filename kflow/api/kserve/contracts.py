@@ -44,11 +44,12 @@ STORAGE_URI_PREFIXES = ("gs://", "s3://", "pvc://", "file://", "https://", "http
 
 # --- predictor pods ---------------------------------------------------------------------
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
-"""The InferenceService's name, on every predictor pod and its Service."""
+"""The InferenceService's name, on every component pod, Service and revision record."""
 COMPONENT_LABEL = "component"
-"""`predictor` (KServe labels each component's pods so)."""
+"""`predictor` or `transformer` (KServe labels each component's pods so)."""
 REVISION_LABEL = "serving.knative.dev/revision"
-"""The revision a pod belongs to (`<name>-predictor-00001`), as Knative labels it."""
+"""The revision a pod belongs to (`<name>-predictor-00001`), as Knative labels it; the
+gateway groups ready replicas by it to split traffic."""
 READY_ADDRESS_ANNOTATION = "serving.kflow.dev/ready-address"
 """`127.0.0.1:<port>`, on a predictor pod whose readiness probe (`/v2/health/ready`)
 last answered 200; removed when it stops answering. The gateway sends requests only
