@@ -61,18 +61,21 @@ from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
+from kflow.server.local_gateway import LocalGateway
 from kflow.store.interface import Store
 from kflow.store.memory_observations import MemoryObservationLog
 from kflow.store.observations import ObservationLog
 from kflow.store.sqlite import SQLiteStore
 from kflow.store.sqlite_observations import SQLiteObservationLog
-from kflow.tuning_service import TuningService
+from kflow.tuning_service import TuningService, loopback_candidates
 
 log = logging.getLogger("kflow")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8372
 GRACEFUL_SHUTDOWN_SECONDS = 3
+LOCAL_GATEWAY_PORT = 8080
+"""The cluster-local serving gateway's port, on the data directory's loopback address."""
 # Kubeflow installs into `kubeflow`, and tutorials (the seeds too) submit there
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "kubeflow")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
@@ -219,13 +222,12 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
-        self.manager.add(
-            InferenceServiceController(
-                self.store,
-                gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
-                recorder=self.recorder,
-            )
+        self.inference_services = InferenceServiceController(
+            self.store,
+            gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
+            recorder=self.recorder,
         )
+        self.manager.add(self.inference_services)
         self.tuning = TuningService(
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
@@ -237,13 +239,30 @@ class ControlPlane:
             observations=observations,
         )
 
+        self.local_gateway = LocalGateway(self.app.state.gateway)
+
     async def start(self) -> None:
         bootstrap(self.store)
         await self.tuning.start()
+        await self._start_local_gateway()
         await self.manager.start()
+
+    async def _start_local_gateway(self) -> None:
+        """The cluster-local gateway transformers reach their predictor through, on a
+        loopback address kept for this data directory (so transformer pods adopted by
+        the next `kflow up` still reach it), else on any free port."""
+        for host in loopback_candidates(self.paths.home):
+            with contextlib.suppress(OSError):
+                address = await self.local_gateway.start(host, LOCAL_GATEWAY_PORT)
+                break
+        else:
+            address = await self.local_gateway.start("127.0.0.1", 0)
+        self.inference_services.local_gateway = address
+        log.info("cluster-local serving gateway on %s", address)
 
     async def stop(self) -> None:
         await self.manager.stop()
+        await self.local_gateway.stop()
         await self.tuning.stop()
         self.observations.close()
         self.store.close()

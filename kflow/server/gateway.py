@@ -1,17 +1,25 @@
 """The serving gateway: `/serving/<namespace>/<name>/...` to a ready model replica.
 
 A request to a model is a `get` on the InferenceService: it is authenticated and
-authorized like every other route. The replicas the gateway may use are the
-predictor pods carrying `serving.kflow.dev/ready-address` (written by the
-InferenceService controller once a replica's `/v2/health/ready` answers 200), taken
-in turn (round robin). Request and response bodies stream through; a replica that
-refuses the connection is skipped for the next one. No ready replica is a 503.
+authorized like every other route. `<name>` is the InferenceService (its
+transformer when it has one, else its predictor), or a component or tag route
+(`<name>-predictor`, `latest-<name>-predictor`: see `serving_routes.py`). The
+replicas the gateway may use are the component's pods carrying
+`serving.kflow.dev/ready-address` (written by the InferenceService controller once a
+replica's `/v2/health/ready` answers 200). A request goes to a revision by the
+revisions' shares of the traffic in the status (`traffic.py`), then to that
+revision's replicas in turn (round robin). Request and response bodies stream
+through; a replica that refuses the connection is skipped for the next one. No
+ready replica is a 503. The cluster-local gateway (`local_gateway.py`) forwards the
+same way without the identity check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 from starlette.background import BackgroundTask
@@ -24,6 +32,8 @@ from kflow.api.kserve import contracts as c
 from kflow.api.selectors import parse_label_selector
 from kflow.server.context import ServerContext
 from kflow.server.identity import forbidden
+from kflow.server.serving_routes import Route, UnknownTag, entry_component, parse_component_route
+from kflow.server.traffic import RevisionPicker
 
 HOP_BY_HOP = frozenset(
     {
@@ -43,6 +53,7 @@ HOP_BY_HOP = frozenset(
 recomputed for streamed bodies)."""
 DROPPED_REQUEST_HEADERS = frozenset({"authorization", "cookie"})
 """The caller's kflow credentials stay at the gateway."""
+Obj = dict[str, Any]
 REPLICA_TIMEOUT = httpx.Timeout(connect=2.0, read=300.0, write=60.0, pool=10.0)
 
 
@@ -55,7 +66,8 @@ class Gateway:
         self.ctx = ctx
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
-        self._turns: dict[tuple[str, str], itertools.count[int]] = {}
+        self._turns: dict[tuple[str, ...], itertools.count[int]] = {}
+        self._picker = RevisionPicker()
 
     def _client(self) -> httpx.AsyncClient:
         # made on first use, inside the server's event loop
@@ -63,39 +75,91 @@ class Gateway:
             self._http = httpx.AsyncClient(timeout=REPLICA_TIMEOUT, transport=self._transport)
         return self._http
 
-    def replicas(self, namespace: str, name: str) -> list[str]:
-        """`host:port` of every ready replica of an InferenceService, in a stable order."""
-        selector = parse_label_selector(f"{c.ISVC_LABEL}={name},{c.COMPONENT_LABEL}={c.PREDICTOR}")
-        pods = self.ctx.store.list("pods", namespace, labels=selector).items
-        return sorted(
-            str((m.meta(p).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION))
-            for p in pods
-            if (m.meta(p).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION)
-            and not m.meta(p).get("deletionTimestamp")
-            and (p.get("status") or {}).get("phase") == "Running"
-        )
+    def replicas_by_revision(
+        self, namespace: str, name: str, component: str = c.PREDICTOR
+    ) -> dict[str, list[str]]:
+        """Revision -> `host:port` of its ready replicas (stable order), for one component."""
+        selector = parse_label_selector(f"{c.ISVC_LABEL}={name},{c.COMPONENT_LABEL}={component}")
+        groups: dict[str, list[str]] = {}
+        for pod in self.ctx.store.list("pods", namespace, labels=selector).items:
+            address = (m.meta(pod).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION)
+            if (
+                address
+                and not m.meta(pod).get("deletionTimestamp")
+                and (pod.get("status") or {}).get("phase") == "Running"
+            ):
+                revision = m.labels_of(pod).get(c.REVISION_LABEL, "")
+                groups.setdefault(revision, []).append(str(address))
+        return {revision: sorted(addresses) for revision, addresses in groups.items()}
+
+    def replicas(self, namespace: str, name: str, component: str = c.PREDICTOR) -> list[str]:
+        """`host:port` of every ready replica of a component, in a stable order."""
+        groups = self.replicas_by_revision(namespace, name, component)
+        return sorted(address for addresses in groups.values() for address in addresses)
 
     def _authorize(self, request: Request, namespace: str, name: str) -> None:
         identity = self.ctx.identify(request)
         if not self.ctx.authorizer.authorize(identity, "get", c.RESOURCE, namespace, name):
             raise forbidden(identity, "get", c.RESOURCE, namespace, name)
+
+    def resolve(self, namespace: str, segment: str) -> tuple[Obj, Route]:
+        """The InferenceService and the route a path segment names (404 if none)."""
         try:
-            self.ctx.store.get(c.RESOURCE, namespace, name)
+            isvc = self.ctx.store.get(c.RESOURCE, namespace, segment)
+            return isvc, Route(segment, entry_component(isvc))
         except NotFound:
-            raise NotFound.of(c.PLURAL, name, c.GROUP) from None
+            pass
+        route = parse_component_route(segment)
+        if route is not None:
+            with contextlib.suppress(NotFound):
+                return self.ctx.store.get(c.RESOURCE, namespace, route.name), route
+        raise NotFound.of(c.PLURAL, segment, c.GROUP)
 
     async def handle(self, request: Request) -> Response:
         namespace = request.path_params["namespace"]
-        name = request.path_params["name"]
-        self._authorize(request, namespace, name)
-        replicas = self.replicas(namespace, name)
+        segment = request.path_params["name"]
+        try:
+            isvc, route = self.resolve(namespace, segment)
+        except NotFound:
+            self._authorize(request, namespace, segment)  # 403 before saying what exists
+            raise
+        self._authorize(request, namespace, route.name)
+        return await self.forward(request, isvc, route)
+
+    def _candidates(self, namespace: str, isvc: Obj, route: Route) -> list[str]:
+        """Replicas to try, in order: the chosen revision's, taken in turn, then those of
+        the other revisions taking traffic (if the first refuse the connection)."""
+        groups = self.replicas_by_revision(namespace, route.name, route.component)
+        try:
+            weights = route.weights(isvc)
+        except UnknownTag as exc:
+            raise NotFound(str(exc)) from None
+        if weights is None:  # no traffic in the status yet: every ready replica is equal
+            groups = {"": sorted(a for addresses in groups.values() for a in addresses)}
+            weights = {"": 100}
+        available = {r: w for r, w in weights.items() if groups.get(r)}
+        key = (namespace, route.name, route.component, route.tag or "")
+        chosen = self._picker.choose_revision(key, available)
+        if chosen is None:
+            return []
+        ordered = [chosen, *sorted(r for r in available if r != chosen and available[r] > 0)]
+        candidates: list[str] = []
+        for revision in ordered:
+            addresses = groups[revision]
+            turn = next(self._turns.setdefault((*key, revision), itertools.count()))
+            candidates += [addresses[(turn + i) % len(addresses)] for i in range(len(addresses))]
+        return candidates
+
+    async def forward(self, request: Request, isvc: Obj, route: Route) -> Response:
+        """Send the request to a ready replica of the route and stream the answer back."""
+        namespace, name = m.namespace_of(isvc), route.name
+        replicas = self._candidates(namespace, isvc, route)
         if not replicas:
             raise ServiceUnavailable(
                 f'inferenceservice "{name}" in namespace "{namespace}" has no ready replica yet '
-                f"(kubectl get isvc {name} -n {namespace}; kubectl get pods -l "
-                f"{c.ISVC_LABEL}={name} -n {namespace})"
+                f"({route.component}{', tag ' + route.tag if route.tag else ''}; kubectl get isvc "
+                f"{name} -n {namespace}; kubectl get pods -l {c.ISVC_LABEL}={name} -n {namespace})"
             )
-        turn = next(self._turns.setdefault((namespace, name), itertools.count()))
         path = "/" + request.path_params.get("path", "")
         headers = [
             (k, v)
@@ -103,8 +167,7 @@ class Gateway:
             if k not in HOP_BY_HOP and k not in DROPPED_REQUEST_HEADERS
         ]
         body = request.stream()
-        for attempt in range(len(replicas)):
-            address = replicas[(turn + attempt) % len(replicas)]
+        for address in replicas:
             outgoing = self._client().build_request(
                 request.method,
                 f"http://{address}{path}",
