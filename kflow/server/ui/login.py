@@ -48,9 +48,11 @@ async def login(authenticator: s.SessionAuthenticator, request: Request) -> Resp
     wants_json = request.headers.get("content-type", "").startswith("application/json")
     token, target = await _credentials(request, wants_json)
     try:
+        if not token:
+            raise Unauthorized("token: Required value: the bearer token of your kubeconfig")
         identity = authenticator.login(token)
-    except Unauthorized:
-        error = Unauthorized("that token is not valid for this server")
+    except Unauthorized as exc:
+        error = exc if not token else Unauthorized("that token is not valid for this server")
         if wants_json:
             return error_response(error)
         return pages.render("login.html", 401, next=target, error=error.message)
@@ -82,6 +84,7 @@ async def logout(authenticator: s.SessionAuthenticator, request: Request) -> Res
 
 
 async def _credentials(request: Request, wants_json: bool) -> tuple[str, str]:
+    """The token ("" when missing) and where to go after signing in."""
     raw = await request.body()
     if wants_json:
         body = parse_json(raw)
@@ -92,6 +95,5 @@ async def _credentials(request: Request, wants_json: bool) -> tuple[str, str]:
         form = parse_qs(raw.decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0]
         target = (form.get("next") or [""])[0]
-    if not isinstance(token, str) or not token.strip():
-        raise BadRequest("token: Required value: the bearer token from your kubeconfig")
-    return token.strip(), safe_next(target if isinstance(target, str) else None)
+    token = token.strip() if isinstance(token, str) else ""
+    return token, safe_next(target if isinstance(target, str) else None)

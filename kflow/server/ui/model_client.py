@@ -79,6 +79,8 @@ class Prediction:
 
 def check_model_name(model: str) -> str:
     """The model name, if it can be put in a URL path as is."""
+    if not model:
+        raise Invalid("model: Required value: the name the model server serves the model as")
     if not MODEL_NAME.match(model):
         raise Invalid(
             f'model: Invalid value: "{model}": a model name is letters, digits, ".", "_" or "-", '
