@@ -132,6 +132,17 @@
   function clearPad() {
     pen.clearRect(0, 0, pad.width, pad.height);
     inked = false;
+    asked++; // an answer still on its way is for the drawing just wiped
+    if (field("source").textContent !== "your drawing") return;
+    ["source", "truth", "prediction", "version", "latency"].forEach((id) => { field(id).textContent = "\u2014"; });
+    preview.clearRect(0, 0, preview.canvas.width, preview.canvas.height);
+    message.textContent = "";
+    bars.querySelectorAll("li").forEach((row) => {
+      delete row.dataset.probability;
+      row.classList.remove("top");
+      row.querySelector(".fill").style.width = "0";
+      row.querySelector(".value").textContent = "\u2013";
+    });
   }
 
   // drawing: pointer events cover mouse, touch and pen alike
