@@ -49,7 +49,8 @@ def main() -> None:
     data = split()
     x_train, x_test, y_train, y_test = data.x_train, data.x_test, data.y_train, data.y_test
     rng = np.random.default_rng(0)
-    params = {
+    # Any: numpy's stubs read `savez(path, **params)` as its own keyword flags
+    params: dict[str, Any] = {
         "w1": rng.normal(0, 0.1, (64, args.hidden)),
         "b1": np.zeros(args.hidden),
         "w2": rng.normal(0, 0.1, (args.hidden, 10)),
