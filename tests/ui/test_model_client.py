@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from kflow.api.errors import ApiError, BadGateway, Forbidden, ServiceUnavailable
-from kflow.server.ui.model_client import ModelClient, Prediction, Protocol
+from kflow.server.ui.model_answers import Prediction
+from kflow.server.ui.model_client import ModelClient, Protocol
 from tests.support import free_port
 
 
@@ -94,6 +95,8 @@ def test_model_server_failures_become_clear_errors() -> None:
     wrong = fails(httpx.Response(200, json={"predictions": [[1.0, 2.0]]}))
     assert "answered 2 values" in wrong.message
     assert "not answer a JSON object" in fails(httpx.Response(200, text="<html>")).message
+    odd = fails(httpx.Response(200, json={"predictions": [[[1], [2, 3]]]}))
+    assert "not numbers" in odd.message
 
 
 def test_a_tf_serving_model_with_no_available_version_is_not_connected() -> None:

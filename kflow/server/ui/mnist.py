@@ -17,62 +17,27 @@ Held-out digits are the test split of the demo's training data (`kflow.demos.dig
 
 from __future__ import annotations
 
-import base64
-import binascii
-import random
 import time
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp
 
-from kflow.api.errors import ApiError, BadRequest, Cause, Invalid, Unauthorized
-from kflow.demos.digits import INTENSITY_LEVELS, split
+from kflow.api.errors import ApiError, Unauthorized
 from kflow.server.context import ServerContext
 from kflow.server.responses import JSONResponse, parse_json
 from kflow.server.sessions import COOKIE
 from kflow.server.ui import pages
-from kflow.server.ui.drawing import EmptyDrawing, digit_from_ink
 from kflow.server.ui.login import login_url
-from kflow.server.ui.model_client import PROTOCOL_TITLES, ModelClient, Prediction, Protocol
+from kflow.server.ui.mnist_requests import held_out_sample, parse_predict, parse_protocol
+from kflow.server.ui.model_answers import Prediction
+from kflow.server.ui.model_client import PROTOCOL_TITLES, ModelClient, Protocol
 from kflow.server.ui.servers import ServerAddress, parse_address, sender
 
 PATH = "/ui/mnist"
-PIXELS = 64
-MAX_SIDE = 1024
-"""Largest drawing accepted, per side (a canvas is a few hundred pixels)."""
-
-
-class Drawing(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    width: int = Field(ge=1, le=MAX_SIDE)
-    height: int = Field(ge=1, le=MAX_SIDE)
-    data: str  # base64: width*height bytes of ink (0 = paper, 255 = full ink), row by row
-
-
-class PredictRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    server: str
-    model: str = ""  # default: the InferenceService's name
-    protocol: Protocol = Protocol.V2
-    pixels: (
-        Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=64, max_length=64)]
-        | None
-    ) = None
-    image: Drawing | None = None
-
-    @model_validator(mode="after")
-    def _one_input(self) -> PredictRequest:
-        if (self.pixels is None) == (self.image is None):
-            raise ValueError("give exactly one of pixels (64 values in 0..1) or image")
-        return self
 
 
 def mnist_page_url(
@@ -129,7 +94,7 @@ class Routes:
         """What the page shows first: the connection, a held-out digit and its prediction."""
         self.ctx.identify(request)
         params = request.query_params
-        sample = _sample(params.get("sample"))
+        sample = held_out_sample(params.get("sample"))
         body: dict[str, Any] = {
             "server": params.get("server", ""),
             "model": params.get("model", ""),
@@ -143,7 +108,7 @@ class Routes:
                 "Enter a server address: an InferenceService (namespace/name) or a model server URL"
             )
             return JSONResponse(body)
-        protocol = _protocol(body["protocol"])
+        protocol = parse_protocol(body["protocol"])
         address, client = self._client(request, body["server"], body["model"], protocol)
         body["model"] = client.model
         try:
@@ -162,9 +127,9 @@ class Routes:
         return JSONResponse(body)
 
     async def predict(self, request: Request) -> Response:
-        asked = _parse(parse_json(await request.body()))
+        asked = parse_predict(parse_json(await request.body()))
         address, client = self._client(request, asked.server, asked.model, asked.protocol)
-        pixels = asked.pixels if asked.pixels is not None else _pixels_of(asked.image)
+        pixels = asked.model_input()
         started = time.perf_counter()
         prediction = await client.predict(pixels)
         return JSONResponse(_result(address, client, prediction, pixels, started))
@@ -187,61 +152,3 @@ def _result(
         "pixels": pixels,
         "elapsedMs": round((time.perf_counter() - started) * 1000, 1),
     }
-
-
-def _sample(index_text: str | None) -> dict[str, Any]:
-    held_out = split()
-    count = len(held_out.y_test)
-    if index_text is None or index_text == "":
-        index = random.randrange(count)
-    elif not index_text.isdigit() or int(index_text) >= count:
-        raise Invalid(
-            f'sample: Invalid value: "{index_text}": a held-out digit number, 0 to {count - 1}'
-        )
-    else:
-        index = int(index_text)
-    return {
-        "index": index,
-        "truth": int(held_out.y_test[index]),
-        "pixels": [float(v) for v in held_out.x_test[index]],
-    }
-
-
-def _protocol(text: str) -> Protocol:
-    try:
-        return Protocol(text)
-    except ValueError:
-        allowed = ", ".join(f'"{p.value}"' for p in Protocol)
-        raise Invalid(
-            f'protocol: Unsupported value: "{text}": supported values: {allowed}'
-        ) from None
-
-
-def _parse(body: Any) -> PredictRequest:
-    try:
-        return PredictRequest.model_validate(body)
-    except ValidationError as exc:
-        causes = [
-            Cause(".".join(str(p) for p in error["loc"]), error["msg"])
-            for error in exc.errors(include_url=False)
-        ]
-        raise Invalid.of("PredictRequest", "", causes) from None
-
-
-def _pixels_of(image: Drawing | None) -> list[float]:
-    assert image is not None  # PredictRequest guarantees pixels or image
-    try:
-        raw = base64.b64decode(image.data, validate=True)
-    except (binascii.Error, ValueError):
-        raise Invalid("image.data: Invalid value: not base64") from None
-    if len(raw) != image.width * image.height:
-        raise Invalid(
-            f"image.data: Invalid value: {len(raw)} bytes for a {image.width}x{image.height} "
-            f"drawing (want one byte per pixel: {image.width * image.height})"
-        )
-    ink = np.frombuffer(raw, dtype=np.uint8).reshape(image.height, image.width)
-    try:
-        digit = digit_from_ink(ink)
-    except EmptyDrawing as exc:
-        raise BadRequest(f"image: {exc}") from None
-    return [float(v) / INTENSITY_LEVELS for v in digit.ravel()]

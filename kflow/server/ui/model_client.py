@@ -4,37 +4,27 @@ The web UI speaks the two REST protocols a served MNIST model is usually reached
 with, exactly as any other client would: the Open Inference Protocol (KServe V2,
 Triton) and TF Serving's REST API. Where the requests go (kflow's gateway in the same
 process, or a model server's URL) is the caller's `Send`; this module only builds the
-requests and reads the answers, so both routes share it.
-
-A model answers with probabilities (the demo's classifier, an sklearn model asked for
-its `probabilities` output) or with a bare class label; scores that are not a
-distribution are passed through softmax so the bars always sum to one.
+requests (`model_answers` reads what comes back), so both routes share it.
 """
 
 from __future__ import annotations
 
 import enum
-import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import numpy as np
 
-from kflow.api.errors import (
-    ApiError,
-    BadGateway,
-    BadRequest,
-    Forbidden,
-    Invalid,
-    NotFound,
-    ServiceUnavailable,
-    Unauthorized,
+from kflow.api.errors import BadGateway, Invalid, ServiceUnavailable
+from kflow.server.ui.model_answers import (
+    PROBABILITY_OUTPUTS,
+    Prediction,
+    answer_error,
+    reading,
+    short,
 )
-
-CLASSES = 10
 
 
 class Protocol(enum.Enum):
@@ -48,8 +38,6 @@ PROTOCOL_TITLES = {
     Protocol.V2: "Open Inference Protocol (V2) REST",
     Protocol.TF_SERVING: "TF Serving REST",
 }
-PROBABILITY_OUTPUTS = ("probabilities", "predict_proba", "probs", "scores")
-"""Output names that hold class probabilities, asked for when a V2 model lists one."""
 FLOAT_TYPES = ("FP16", "FP32", "FP64")
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 
@@ -66,15 +54,6 @@ class Connection:
     @property
     def message(self) -> str:
         return f"Connected (model version: {self.version})" if self.version else "Connected"
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What the model said about one image."""
-
-    digit: int
-    probabilities: list[float] | None  # ten values summing to 1; None for a bare label
-    version: str | None  # the version that answered, when the protocol reports it
 
 
 def check_model_name(model: str) -> str:
@@ -122,8 +101,8 @@ class ModelClient:
         )
         rows = body.get("predictions", body.get("outputs"))
         if not isinstance(rows, list) or not rows:
-            raise BadGateway(f"the model server's answer has no predictions: {_short(body)}")
-        return _reading(rows[0], None)
+            raise BadGateway(f"the model server's answer has no predictions: {short(body)}")
+        return reading(rows[0], None)
 
     async def _infer_v2(self, pixels: Sequence[float]) -> Prediction:
         meta = await self._call("GET", f"/v2/models/{self.model}", None)
@@ -146,8 +125,8 @@ class ModelClient:
         body = await self._call("POST", f"/v2/models/{self.model}/infer", request)
         outputs = {str(o.get("name")): o.get("data") for o in body.get("outputs") or []}
         if not outputs:
-            raise BadGateway(f"the model server's answer has no outputs: {_short(body)}")
-        return _reading(outputs, _text(body.get("model_version")))
+            raise BadGateway(f"the model server's answer has no outputs: {short(body)}")
+        return reading(outputs, _text(body.get("model_version")))
 
     async def _call(self, method: str, path: str, body: Any) -> dict[str, Any]:
         try:
@@ -161,34 +140,10 @@ class ModelClient:
         except ValueError:
             answer = None
         if response.status_code >= 400:
-            raise _answer_error(response.status_code, answer, response.text, method, path)
+            raise answer_error(response.status_code, answer, response.text, method, path)
         if not isinstance(answer, dict):
             raise BadGateway(f"{method} {path}: the model server did not answer a JSON object")
         return answer
-
-
-def _reading(row: Any, version: str | None) -> Prediction:
-    """A prediction from one row of output: ten scores, named outputs, or a label."""
-    if isinstance(row, dict):
-        named = [row[n] for n in PROBABILITY_OUTPUTS if n in row]
-        tens = [v for v in row.values() if np.asarray(v).size == CLASSES]
-        row = (named or tens or list(row.values()))[0]
-    values = np.asarray(row, dtype=np.float64).ravel()
-    if values.size == CLASSES and np.all(np.isfinite(values)):
-        probabilities = _distribution(values)
-        return Prediction(int(np.argmax(probabilities)), probabilities, version)
-    if values.size == 1 and float(values[0]).is_integer():
-        return Prediction(int(values[0]), None, version)
-    raise BadGateway(
-        f"the model answered {values.size} values; expected ten class scores or one label"
-    )
-
-
-def _distribution(scores: Any) -> list[float]:
-    if np.all(scores >= 0) and math.isclose(float(scores.sum()), 1.0, abs_tol=1e-3):
-        return [float(v) for v in scores / scores.sum()]
-    shifted = np.exp(scores - scores.max())
-    return [float(v) for v in shifted / shifted.sum()]
 
 
 def _newest(versions: list[str]) -> str | None:
@@ -199,27 +154,3 @@ def _newest(versions: list[str]) -> str | None:
 
 def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
-
-
-def _short(body: Any) -> str:
-    text = str(body)
-    return text if len(text) <= 200 else text[:200] + "..."
-
-
-_STATUS_ERRORS: dict[int, type[ApiError]] = {
-    400: BadRequest,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    503: ServiceUnavailable,
-}
-"""kflow's own refusals (a `kind: Status` from the gateway) keep their code."""
-
-
-def _answer_error(code: int, answer: Any, text: str, method: str, path: str) -> ApiError:
-    if isinstance(answer, dict) and answer.get("kind") == "Status":
-        return _STATUS_ERRORS.get(code, BadGateway)(str(answer.get("message") or text))
-    detail = answer.get("error") if isinstance(answer, dict) else None
-    return BadGateway(
-        f"{method} {path}: the model server answered {code}: {_short(detail or text.strip())}"
-    )
