@@ -42,6 +42,8 @@ pytestmark = [
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
+# the machine may be busy (the model server, kflow and Chromium share it): generous waits
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
