@@ -197,6 +197,22 @@ def test_draw_a_digit_and_see_the_prediction_and_ten_bars(
         assert _draw_and_read(page, vertical_line(x=100)) == 1
         expect(page.locator("#version")).to_have_text("\u2014")  # TF Serving's predict omits it
 
+        assert problems == []  # no script error, no failed request so far
+
+        # a server that is not there: said so, and no stale answer left on the page
+        page.fill("#server", "default/nope")
+        page.click("#connect button[type=submit]")
+        expect(page.locator("#connection")).to_have_text(
+            '\u2717 inferenceservices.serving.kserve.io "nope" not found'
+        )
+        expect(page.locator("#prediction")).to_have_text("\u2014")
+        expect(page.locator("#truth")).to_have_text(re.compile(r"^\d$"))
+        assert page.locator("#bars li[data-probability]").count() == 0
+        _draw(page, vertical_line())
+        expect(page.locator("#message")).to_have_text(
+            'inferenceservices.serving.kserve.io "nope" not found'
+        )
+
         # the credentials stay out of the page and the log
         assert info["token"] not in page.url and info["token"] not in page.content()
         cookies = [c for c in context.cookies() if c["name"] == COOKIE]
@@ -205,7 +221,6 @@ def test_draw_a_digit_and_see_the_prediction_and_ten_bars(
         assert page.evaluate("() => document.cookie") == ""
         assert info["token"] not in (served.home / "kflow.log").read_text()
         assert cookies[0]["value"] not in (served.home / "kflow.log").read_text()
-        assert problems == []
     finally:
         context.close()
 

@@ -40,7 +40,7 @@
   }
 
   function showConnection(state) {
-    connection.textContent = (state.connected ? "\u2713 " : "\u2757 ") + state.message;
+    connection.textContent = (state.connected ? "\u2713 " : "\u2717 ") + state.message;
     connection.className = "connection " + (state.connected ? "ok" : "failed");
   }
 
@@ -74,6 +74,7 @@
   }
 
   function showError(error) {
+    clearResult();
     message.textContent = error.message;
   }
 
@@ -87,10 +88,15 @@
       if (mine !== asked) return;
       form.elements.model.value = state.model;
       showConnection(state.connection);
-      showPixels(state.sample.pixels);
-      field("source").textContent = "held-out #" + state.sample.index;
-      field("truth").textContent = String(state.sample.truth);
-      if (state.result) showResult(state.result, "held-out #" + state.sample.index, state.sample.truth);
+      const source = "held-out #" + state.sample.index;
+      if (state.result) {
+        showResult(state.result, source, state.sample.truth);
+      } else { // no answer from this server: the image and its truth, nothing else
+        clearResult();
+        showPixels(state.sample.pixels);
+        field("source").textContent = source;
+        field("truth").textContent = String(state.sample.truth);
+      }
     } catch (error) {
       if (mine === asked) showConnection({ connected: false, message: error.message });
     } finally {
@@ -129,20 +135,24 @@
     }
   }
 
-  function clearPad() {
-    pen.clearRect(0, 0, pad.width, pad.height);
-    inked = false;
-    asked++; // an answer still on its way is for the drawing just wiped
-    if (field("source").textContent !== "your drawing") return;
+  function clearResult() {
     ["source", "truth", "prediction", "version", "latency"].forEach((id) => { field(id).textContent = "\u2014"; });
     preview.clearRect(0, 0, preview.canvas.width, preview.canvas.height);
     message.textContent = "";
+    bars.classList.remove("hidden");
     bars.querySelectorAll("li").forEach((row) => {
       delete row.dataset.probability;
       row.classList.remove("top");
       row.querySelector(".fill").style.width = "0";
       row.querySelector(".value").textContent = "\u2013";
     });
+  }
+
+  function clearPad() {
+    pen.clearRect(0, 0, pad.width, pad.height);
+    inked = false;
+    asked++; // an answer still on its way is for the drawing just wiped
+    if (field("source").textContent === "your drawing") clearResult();
   }
 
   // drawing: pointer events cover mouse, touch and pen alike
