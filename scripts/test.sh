@@ -7,9 +7,12 @@ cd "$(dirname "$0")/.."
 # System packages first: mpi4py (in the test extra) builds against OpenMPI.
 #  - kubectl: the suite drives the real client
 #  - OpenMPI: the MPIJob example and tests run mpirun
+#  - Chromium: the web UI tests drive it headless through Playwright (which is told
+#    where it is: `playwright install` and its browser downloads are never used)
 missing=()
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 command -v mpirun >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "missing ${missing[*]} and apt-get is not available: install them first" >&2

@@ -23,12 +23,13 @@ from starlette.responses import Response
 from kflow.api.errors import ApiError, InternalError, MethodNotAllowed, NotFound
 from kflow.api.kinds import Registry, registry
 from kflow.runtime.interface import Runtime
-from kflow.server import discovery, openapi_routes, resources
+from kflow.server import discovery, openapi_routes, resources, ui
 from kflow.server import observations as observation_routes
 from kflow.server.context import ServerContext
 from kflow.server.gateway import Gateway
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
 from kflow.server.responses import JSONResponse, error_response
+from kflow.server.sessions import SessionAuthenticator, Sessions
 from kflow.store.interface import Store
 from kflow.store.observations import ObservationLog
 
@@ -99,13 +100,17 @@ def create_app(
     `authenticator` defaults to trusting every caller as the local admin
     (`kflow-admin` in `system:masters`); `authorizer` defaults to allowing
     `system:masters` everything and everyone else nothing. `serving_transport` is how
-    the serving gateway reaches model replicas (a test double; default: the network).
+    the serving gateway (and the web UI, for a model server URL) reach model servers (a
+    test double; default: the network). Browsers sign in once at `/ui/login` and then
+    carry a session cookie, which every route accepts besides `authenticator`'s
+    credentials.
     """
+    sessions = SessionAuthenticator(authenticator or LocalAuthenticator(), Sessions())
     ctx = ServerContext(
         store=store,
         runtime=runtime,
         registry=registry,
-        authenticator=authenticator or LocalAuthenticator(),
+        authenticator=sessions,
         authorizer=authorizer or MastersAuthorizer(),
     )
     documents = openapi_routes.OpenAPIDocuments(registry)
@@ -152,6 +157,10 @@ def create_app(
     @route("/serving/{namespace}/{name}/{path:path}", any_method)
     async def serving(request: Request) -> Response:
         return await gateway.handle(request)
+
+    # -- the web UI: pages with a JSON twin ---------------------------------------
+
+    ui.install(app, ctx, sessions, _guarded, serving_transport)
 
     # -- health and version: open to anyone, as in Kubernetes ------------------
 
