@@ -38,6 +38,7 @@ import yaml
 
 from kflow import __version__
 from kflow.api import (
+    argo,  # noqa: F401  (registers Argo's Workflow, WorkflowTemplate and CronWorkflow)
     batch,  # noqa: F401  (registers the batch/v1 Job)
     core,  # noqa: F401  (registers the core kinds)
     katib,  # noqa: F401  (registers Katib's Experiment, Trial and Suggestion)
