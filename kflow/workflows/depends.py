@@ -10,8 +10,17 @@ are all fulfilled and it is false, the task is Omitted.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from kflow.workflows.errors import DependsError, ExpressionError
+from kflow.workflows.expr import Expression, compile_expression
+
+# Argo's taskNameRegex: `name.Result` first, else a bare task name
+_OPERAND = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
+# phases after which a node will not change (NodeStatus.Fulfilled)
+FULFILLED_PHASES = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
 
 
 class TaskResult(str, enum.Enum):
@@ -44,6 +53,25 @@ class TaskOutcome:
     children: Sequence[str] = field(default_factory=tuple)  # children phases of a loop task
     is_group: bool = False  # the node is a TaskGroup (withItems/withParam/withSequence)
 
+    @property
+    def fulfilled(self) -> bool:
+        """The node is done (a started daemon counts as done for its dependants)."""
+        return self.phase in FULFILLED_PHASES or (self.daemoned and self.phase != "Pending")
+
+    def results(self) -> dict[str, bool]:
+        """The `A.<Result>` values `depends` sees for this node (Argo's TaskResults)."""
+        children = list(self.children) if self.is_group else []
+        return {
+            TaskResult.SUCCEEDED.value: self.phase == "Succeeded",
+            TaskResult.FAILED.value: self.phase == "Failed",
+            TaskResult.ERRORED.value: self.phase == "Error",
+            TaskResult.SKIPPED.value: self.phase == "Skipped",
+            TaskResult.OMITTED.value: self.phase == "Omitted",
+            TaskResult.DAEMONED.value: self.daemoned and self.phase != "Pending",
+            TaskResult.ANY_SUCCEEDED.value: any(p == "Succeeded" for p in children),
+            TaskResult.ALL_FAILED.value: bool(children) and all(p == "Failed" for p in children),
+        }
+
 
 class Readiness(str, enum.Enum):
     """What the controller should do with a task, given its dependencies."""
@@ -53,27 +81,96 @@ class Readiness(str, enum.Enum):
     OMIT = "Omit"  # all dependencies finished and the logic is false: mark it Omitted
 
 
-class Depends:
-    """A task's dependency logic, parsed once."""
+def expand_dependency(task: str, continue_on: ContinueOn | None = None) -> str:
+    """What a bare `task` means in `depends` (Argo's expandDependency)."""
+    results = [TaskResult.SUCCEEDED, TaskResult.SKIPPED, TaskResult.DAEMONED]
+    if continue_on is not None and continue_on.error:
+        results.append(TaskResult.ERRORED)
+    if continue_on is not None and continue_on.failed:
+        results.append(TaskResult.FAILED)
+    return "(" + " || ".join(f"{task}.{result.value}" for result in results) + ")"
 
-    def __init__(self, expression: str) -> None:
+
+class Depends:
+    """A task's dependency logic, parsed once.
+
+    `expression` is the resolved logic, with every bare task name expanded, as Argo
+    evaluates it; `tasks()` the names it refers to.
+    """
+
+    def __init__(self, expression: str, tasks: frozenset[str]) -> None:
         self.expression = expression
+        self._tasks = tasks
+        self._program: Expression | None = None
+        if expression.strip():
+            try:
+                # expr-lang identifiers cannot hold `-`: Argo evaluates `a_b` for task `a-b`
+                self._program = compile_expression(expression.replace("-", "_"))
+            except ExpressionError as error:
+                raise DependsError(f"invalid depends expression '{expression}': {error}") from None
 
     @classmethod
     def parse(cls, depends: str, continue_on: Mapping[str, ContinueOn] | None = None) -> Depends:
-        raise NotImplementedError("kflow.workflows.depends is being written")
+        """`depends: "A && (B.Failed || !C.Skipped)"`; `continue_on` is each task's `continueOn`."""
+        continue_on = continue_on or {}
+        tasks: set[str] = set()
+        expansions: list[tuple[int, int, str]] = []
+        for match in _OPERAND.finditer(depends):
+            if match.group(1):
+                task, result = match.group(1).split(".")
+                if result not in TaskResult._value2member_map_:
+                    raise DependsError(f"task result '{result}' for task '{task}' is invalid")
+                tasks.add(task)
+            else:
+                task = match.group(2)
+                tasks.add(task)
+                expansions.append((match.start(2), match.end(2), task))
+        resolved = depends
+        for start, end, task in reversed(expansions):
+            resolved = (
+                resolved[:start] + expand_dependency(task, continue_on.get(task)) + resolved[end:]
+            )
+        return cls(resolved, frozenset(tasks))
 
     @classmethod
     def from_dependencies(
         cls, dependencies: Sequence[str], continue_on: Mapping[str, ContinueOn] | None = None
     ) -> Depends:
-        raise NotImplementedError("kflow.workflows.depends is being written")
+        """`dependencies: [A, B]`, which Argo reads as `A && B`."""
+        continue_on = continue_on or {}
+        logic = " && ".join(expand_dependency(name, continue_on.get(name)) for name in dependencies)
+        return cls(logic, frozenset(dependencies))
 
     def tasks(self) -> frozenset[str]:
-        raise NotImplementedError("kflow.workflows.depends is being written")
+        """The tasks this logic waits for."""
+        return self._tasks
 
     def evaluate(self, phases: Mapping[str, TaskOutcome]) -> bool:
-        raise NotImplementedError("kflow.workflows.depends is being written")
+        """The logic's value once every task in `tasks()` has an outcome."""
+        if self._program is None:
+            return True
+        missing = sorted(self._tasks - phases.keys())
+        if missing:
+            raise DependsError(
+                f"depends '{self.expression}' needs the outcome of {', '.join(missing)}"
+            )
+        scope = {name.replace("-", "_"): phases[name].results() for name in self._tasks}
+        try:
+            result = self._program.evaluate(scope)
+        except ExpressionError as error:
+            raise DependsError(
+                f"unable to evaluate expression '{self.expression}': {error}"
+            ) from None
+        if not isinstance(result, bool):
+            raise DependsError(f"unable to evaluate expression '{self.expression}': not a boolean")
+        return result
 
     def readiness(self, phases: Mapping[str, TaskOutcome | None]) -> Readiness:
-        raise NotImplementedError("kflow.workflows.depends is being written")
+        """Wait while a dependency is unfinished; then Run if the logic holds, else Omit."""
+        finished: dict[str, TaskOutcome] = {}
+        for name in self._tasks:
+            outcome = phases.get(name)
+            if outcome is None or not outcome.fulfilled:
+                return Readiness.WAIT
+            finished[name] = outcome
+        return Readiness.RUN if self.evaluate(finished) else Readiness.OMIT
