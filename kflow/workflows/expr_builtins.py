@@ -194,7 +194,7 @@ def _extreme(pick: Callable[[list[int | float]], int | float], name: str) -> Fun
 def _sort(values: object, order: str = "asc") -> list[object]:
     if not isinstance(values, (list, tuple)):
         raise TypeError(f"sort: cannot sort {type_name(values)}")
-    return sorted(values, key=lambda v: (str(type(v)), v), reverse=order == "desc")  # type: ignore[arg-type]
+    return sorted(values, key=lambda v: (str(type(v)), v), reverse=order == "desc")
 
 
 def _flatten(values: Sequence[object]) -> list[object]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 
-from jsonpath_ng import jsonpath as nodes  # type: ignore[import-untyped]
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError  # type: ignore[import-untyped]
-from jsonpath_ng.ext import parse as parse_path  # type: ignore[import-untyped]
+from jsonpath_ng import jsonpath as nodes
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as parse_path
 
 from kflow.workflows.errors import ParameterError
 from kflow.workflows.govalues import go_format, go_json
