@@ -81,6 +81,19 @@ def _dict(*pairs: object) -> dict[str, object]:
     return {_string(values[i]): values[i + 1] for i in range(0, len(values), 2)}
 
 
+def _dig(*arguments: object) -> object:
+    """`dig "a" "b" default dict`: a nested lookup with a default."""
+    if len(arguments) < 2:
+        raise TypeError("dig needs keys, a default and a map")
+    *keys, default, mapping = arguments
+    current: object = mapping
+    for key in keys:
+        if not isinstance(current, Mapping) or key not in current:
+            return default
+        current = current[key]
+    return current
+
+
 def _math(reduce: Callable[[int, int], int]) -> Callable[..., int]:
     def run(first: object, *rest: object) -> int:
         total = to_int64(first)
@@ -186,6 +199,7 @@ SPRIG: dict[str, Callable[..., object]] = {
     "has": lambda needle, values: needle in values,
     "keys": lambda *maps: [k for m in maps for k in m],
     "hasKey": lambda mapping, key: key in mapping,
+    "dig": _dig,
     "get": lambda mapping, key: mapping.get(key, ""),
     # regular expressions: pattern first
     "regexMatch": lambda pattern, s: go_regex(pattern).search(_string(s)) is not None,
