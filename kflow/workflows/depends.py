@@ -98,8 +98,9 @@ class Depends:
     evaluates it; `tasks()` the names it refers to.
     """
 
-    def __init__(self, expression: str, tasks: frozenset[str]) -> None:
+    def __init__(self, expression: str, tasks: frozenset[str], source: str | None = None) -> None:
         self.expression = expression
+        self.source = expression if source is None else source  # what the user wrote
         self._tasks = tasks
         self._program: Expression | None = None
         if expression.strip():
@@ -107,7 +108,9 @@ class Depends:
                 # expr-lang identifiers cannot hold `-`: Argo evaluates `a_b` for task `a-b`
                 self._program = compile_expression(expression.replace("-", "_"))
             except ExpressionError as error:
-                raise DependsError(f"invalid depends expression '{expression}': {error}") from None
+                raise DependsError(
+                    f"invalid depends expression '{self.source}' (read as '{expression}'): {error.message}"
+                ) from None
 
     @classmethod
     def parse(cls, depends: str, continue_on: Mapping[str, ContinueOn] | None = None) -> Depends:
@@ -130,7 +133,7 @@ class Depends:
             resolved = (
                 resolved[:start] + expand_dependency(task, continue_on.get(task)) + resolved[end:]
             )
-        return cls(resolved, frozenset(tasks))
+        return cls(resolved, frozenset(tasks), depends)
 
     @classmethod
     def from_dependencies(
