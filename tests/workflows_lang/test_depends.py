@@ -59,11 +59,17 @@ def test_bare_names_expand_with_continue_on() -> None:
         ("!A.Skipped", {"A": SUCCEEDED}, True),
         ("A && (B.Succeeded || C.Failed)", {"A": SUCCEEDED, "B": FAILED, "C": FAILED}, True),
         ("A && (B.Succeeded || C.Failed)", {"A": SUCCEEDED, "B": FAILED, "C": SUCCEEDED}, False),
-        ("flip-coin.Succeeded && !heads-or-tails.Failed", {"flip-coin": SUCCEEDED, "heads-or-tails": SUCCEEDED}, True),
+        (
+            "flip-coin.Succeeded && !heads-or-tails.Failed",
+            {"flip-coin": SUCCEEDED, "heads-or-tails": SUCCEEDED},
+            True,
+        ),
         ("A.Succeeded || A.Failed", {"A": FAILED}, True),
     ],
 )
-def test_evaluates_task_results(depends: str, outcomes: dict[str, TaskOutcome], expected: bool) -> None:
+def test_evaluates_task_results(
+    depends: str, outcomes: dict[str, TaskOutcome], expected: bool
+) -> None:
     assert Depends.parse(depends).evaluate(outcomes) is expected
 
 

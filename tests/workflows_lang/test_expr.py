@@ -78,7 +78,10 @@ ENV: dict[str, object] = {
         ("filter(items, # > 1)", [3, 2]),
         ("map(items, {# * 10})", [30, 10, 20]),
         ("map(items, #index)", [0, 1, 2]),
-        ("all(items, # > 0) && any(items, # == 2) && none(items, # > 5) && one(items, # == 1)", True),
+        (
+            "all(items, # > 0) && any(items, # == 2) && none(items, # > 5) && one(items, # == 1)",
+            True,
+        ),
         ("count(items, # > 1)", 2),
         ("find(items, # < 3)", 1),
         ("findIndex(items, # == 2)", 2),
@@ -91,7 +94,7 @@ ENV: dict[str, object] = {
         ("fromJSON(inputs.parameters.json).a[1]", 2),
         ("toJSON({'a': 1})", '{\n  "a": 1\n}'),
         ("0x1F + 0b11 + 0o7 + 1_000", 1041),
-        ('"tab\\there" + \'\\u00e9\'', "tab\there\u00e9"),
+        ("\"tab\\there\" + '\\u00e9'", "tab\there\u00e9"),
         ("`raw\\n`", "raw\\n"),
         ("1e3", 1000.0),
         ("first(items) + last(items)", 5),
@@ -159,7 +162,9 @@ def test_evaluate_bool_insists_on_a_boolean() -> None:
     with pytest.raises(ExpressionError, match="unable to cast expression result '1' to bool"):
         evaluate_bool("1", {})
     with pytest.raises(ExpressionError, match="unknown name null"):
-        evaluate_bool('steps["prepare"].outputs != null', {"steps": {"prepare": {"outputs": "msg"}}})
+        evaluate_bool(
+            'steps["prepare"].outputs != null', {"steps": {"prepare": {"outputs": "msg"}}}
+        )
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,10 @@ SCOPE = {
     [
         ("{{foo}}", "bar"),
         ("{{ inputs.parameters.message }}", "hello world"),
-        ("echo {{inputs.parameters.message}} from {{workflow.name}}", "echo hello world from wf-abc"),
+        (
+            "echo {{inputs.parameters.message}} from {{workflow.name}}",
+            "echo hello world from wf-abc",
+        ),
         ("no tags at all", "no tags at all"),
         ("{{=foo}}", "bar"),
         ("{{=asInt(inputs.parameters['my-int-param']) + 1}}", "42"),
@@ -74,14 +77,18 @@ def test_late_variables_resolve_once_present() -> None:
 
 
 def test_strict_simple_tag_uses_argos_message() -> None:
-    with pytest.raises(UnresolvedVariable, match=r"^failed to resolve \{\{inputs.parameters.x\}\}$"):
+    with pytest.raises(
+        UnresolvedVariable, match=r"^failed to resolve \{\{inputs.parameters.x\}\}$"
+    ):
         substitute("{{inputs.parameters.x}}", SCOPE, strict=True)
 
 
 def test_strict_expression_errors_name_the_problem_and_position() -> None:
     with pytest.raises(ExpressionError) as caught:
         substitute("{{=foo2}}", {}, strict=True)
-    assert str(caught.value) == "failed to evaluate expression: unknown name foo2 (1:1)\n | foo2\n | ^"
+    assert (
+        str(caught.value) == "failed to evaluate expression: unknown name foo2 (1:1)\n | foo2\n | ^"
+    )
     with pytest.raises(ExpressionError, match='failed to evaluate expression "nil"'):
         substitute("{{=nil}}", {}, strict=True)
 
@@ -94,7 +101,10 @@ def test_an_unclosed_tag_is_an_error_even_when_not_strict() -> None:
 def test_nested_tags_resolve_inside_out() -> None:
     scope = {"inputs.parameters.message": "hello world", "item": "message"}
     text = '{{- with secret "{{inputs.parameters.message}}" -}}\n{{ .Data.data.gitcreds }}'
-    assert substitute(text, scope, strict=False) == '{{- with secret "hello world" -}}\n{{ .Data.data.gitcreds }}'
+    assert (
+        substitute(text, scope, strict=False)
+        == '{{- with secret "hello world" -}}\n{{ .Data.data.gitcreds }}'
+    )
     once = substitute("{{inputs.parameters.{{item}}}}", scope, strict=False)
     assert once == "{{inputs.parameters.message}}"
     assert substitute(once, scope, strict=True) == "hello world"
@@ -114,4 +124,7 @@ def test_tags_lists_simple_references_only() -> None:
 
 def test_substitute_tree_walks_values_and_keys() -> None:
     tree = {"args": ["{{foo}}", 3, {"{{item}}": "{{workflow.name}}"}], "n": None}
-    assert substitute_tree(tree, SCOPE, strict=True) == {"args": ["bar", 3, {"a": "wf-abc"}], "n": None}
+    assert substitute_tree(tree, SCOPE, strict=True) == {
+        "args": ["bar", 3, {"a": "wf-abc"}],
+        "n": None,
+    }

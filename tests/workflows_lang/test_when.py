@@ -55,8 +55,12 @@ def test_evaluates_like_govaluate(when: str, expected: bool) -> None:
 
 def test_after_substitution_like_argos_coinflip() -> None:
     scope = {"steps.flip-coin.outputs.result": "heads", "item": "hello"}
-    assert evaluate_when(substitute("{{steps.flip-coin.outputs.result}} == heads", scope, strict=True))
-    assert not evaluate_when(substitute("{{steps.flip-coin.outputs.result}} == tails", scope, strict=True))
+    assert evaluate_when(
+        substitute("{{steps.flip-coin.outputs.result}} == heads", scope, strict=True)
+    )
+    assert not evaluate_when(
+        substitute("{{steps.flip-coin.outputs.result}} == tails", scope, strict=True)
+    )
     assert evaluate_when(substitute("{{item}} =~ hel", scope, strict=True))
 
 
