@@ -4,6 +4,8 @@ Everything lives under one data directory (`KFLOW_HOME`, default `~/.kflow`):
 
     kflow.db        the SQLite store (objects, event log)
     runtime/        pods: launch records, logs, emptyDirs, claims
+    workflows/      workflow steps' files while they run (scripts, stdout, /tmp)
+    artifacts/      the artifact store: workflow outputs and step logs, by content
     kubeconfig      for kubectl and the Kubernetes clients
     server.json     where the running server listens, for the kflow CLI and SDK
     token           the bearer token that identifies the local admin (mode 0600)
@@ -58,6 +60,7 @@ from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceResolver
 from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.training import training_controllers
+from kflow.controllers.workflows import WorkflowController, register_workflow_validation
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -220,6 +223,10 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
+        register_workflow_validation()
+        self.manager.add(
+            WorkflowController(self.store, self.runtime, self.paths.home, self.recorder)
+        )
         self.manager.add(
             InferenceServiceController(
                 self.store,
