@@ -134,3 +134,12 @@ async def control_plane(tmp: Path, *, store: Store | None = None) -> AsyncIterat
         await async_wait_until(lambda: not runtime.known_pods(), timeout=20)
         await manager.stop()
         await runtime.close()
+
+
+def show(wf: dict[str, Any]) -> str:
+    """A workflow's nodes, one per line, for assertion messages."""
+    nodes = (wf.get("status") or {}).get("nodes") or {}
+    return "\n".join(
+        f"{n.get('name')} {n.get('type')} {n.get('phase')} {n.get('message', '')}"
+        for n in sorted(nodes.values(), key=lambda n: str(n.get("startedAt")) + str(n.get("name")))
+    )

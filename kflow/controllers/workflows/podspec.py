@@ -28,6 +28,7 @@ from kflow.controllers.workflows.staging import STDOUT_TEE, inside, under_tmp
 Obj = dict[str, Any]
 TMP_VOLUME = "kflow-tmp"
 INPUTS_VOLUME = "kflow-inputs"
+STAGING_VOLUME = "kflow-staging"
 
 
 class PodBuildError(ValueError):
@@ -146,6 +147,12 @@ def build_pod(
                 )
         volumes.append({"name": TMP_VOLUME, "hostPath": {"path": str(staging / "tmp")}})
         main.setdefault("volumeMounts", []).insert(0, {"name": TMP_VOLUME, "mountPath": "/tmp"})
+        if under_tmp(str(staging)):  # a data directory under /tmp: keep the script and stdout seen
+            inside(staging / "tmp", os.path.relpath(staging, "/tmp")).mkdir(
+                parents=True, exist_ok=True
+            )
+            volumes.append({"name": STAGING_VOLUME, "hostPath": {"path": str(staging)}})
+            main["volumeMounts"].append({"name": STAGING_VOLUME, "mountPath": str(staging)})
     input_mounts = load_inputs(template, staging, store, private_tmp)
     if input_mounts:
         volumes.append({"name": INPUTS_VOLUME, "hostPath": {"path": str(staging / "inputs")}})
