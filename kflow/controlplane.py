@@ -65,10 +65,15 @@ from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
+from kflow.server.kfp.backend import KfpBackend
+from kflow.server.kfp.platform import KfpPlatform
 from kflow.store.interface import Store
+from kflow.store.kfp_records import KfpRecordStore
+from kflow.store.memory_kfp_records import MemoryKfpRecords
 from kflow.store.memory_observations import MemoryObservationLog
 from kflow.store.observations import ObservationLog
 from kflow.store.sqlite import SQLiteStore
+from kflow.store.sqlite_kfp_records import SQLiteKfpRecords
 from kflow.store.sqlite_observations import SQLiteObservationLog
 from kflow.tuning_service import TuningService
 
@@ -210,6 +215,10 @@ class ControlPlane:
                 MemoryObservationLog() if store else SQLiteObservationLog(self.paths.database)
             )
         self.observations = observations
+        # KFP's pipelines, experiments and runs: the same database, or memory
+        self.kfp_records: KfpRecordStore = (
+            MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
+        )
         self.store = store or SQLiteStore(self.paths.database)
         self.runtime = runtime or LocalRuntime(self.paths.runtime)
         self.token = token
@@ -237,22 +246,27 @@ class ControlPlane:
         self.tuning = TuningService(
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
+        self.kfp = KfpPlatform(KfpBackend(self.store, self.kfp_records))
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(
             store=self.store,
             runtime=self.runtime,
             authenticator=authenticator,
             observations=observations,
+            kfp=self.kfp,
         )
 
     async def start(self) -> None:
         bootstrap(self.store)
         await self.tuning.start()
         await self.manager.start()
+        await self.kfp.start()
 
     async def stop(self) -> None:
+        await self.kfp.stop()
         await self.manager.stop()
         await self.tuning.stop()
+        self.kfp_records.close()
         self.observations.close()
         self.store.close()
 

@@ -79,7 +79,9 @@ def page(
                 "page token does not match the supplied sort by and/or filtering criteria. "
                 "Either specify the same criteria or leave the latter empty if page token is specified."
             )
-        sort_field, desc = _sort(listing, f"{token.get('sort', '')} {'desc' if token.get('desc') else 'asc'}")
+        sort_field, desc = _sort(
+            listing, f"{token.get('sort', '')} {'desc' if token.get('desc') else 'asc'}"
+        )
         flt = filters.parse(str(token.get("filter") or ""), listing.fields.keys())
 
     read = listing.fields[sort_field]

@@ -60,9 +60,13 @@ def parse_trigger(raw: Any) -> Trigger:
     cron = raw.get("cron_schedule") or raw.get("cronSchedule")
     periodic = raw.get("periodic_schedule") or raw.get("periodicSchedule")
     if bool(cron) == bool(periodic):
-        raise InvalidArgument("trigger must have exactly one of cron_schedule and periodic_schedule")
-    spec: dict[str, Any] = cron or periodic
+        raise InvalidArgument(
+            "trigger must have exactly one of cron_schedule and periodic_schedule"
+        )
     where = "trigger.cron_schedule" if cron else "trigger.periodic_schedule"
+    spec = cron or periodic
+    if not isinstance(spec, dict):
+        raise InvalidArgument(f"{where} must be an object")
     start = _time(spec, ("start_time", "startTime"), f"{where}.start_time")
     end = _time(spec, ("end_time", "endTime"), f"{where}.end_time")
     if cron:

@@ -24,7 +24,9 @@ def render(seconds: int | None) -> str:
 def parse(text: str, field: str) -> int:
     """Seconds since the epoch of an RFC 3339 time; InvalidArgument naming `field` if not one."""
     try:
-        when = _dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        when = _dt.datetime.fromisoformat(
+            text.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        )
     except ValueError:
         raise InvalidArgument(
             f'{field} "{text}" is not an RFC 3339 time (like "2026-01-02T15:04:05Z")'
