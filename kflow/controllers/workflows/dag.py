@@ -19,7 +19,7 @@ from typing import Any
 
 from kflow.api.argo import contracts as c
 from kflow.controllers.workflows.execution import Call, Execution
-from kflow.controllers.workflows.loops import expand, is_loop, run_exit_hook
+from kflow.controllers.workflows.loops import exit_hook, expand, is_loop, run_exit_hook
 from kflow.controllers.workflows.nodes import Node, completed, fulfilled, unsuccessful
 from kflow.controllers.workflows.references import (
     UnresolvedReference,
@@ -149,9 +149,9 @@ class DagRun:
         if node is None:
             return None
         hook_pending = False
-        if fulfilled(node):
-            hook = self.ex.nodes.get(f"{node['name']}.onExit")
-            hook_pending = hook is not None and not fulfilled(hook)
+        if completed(node) and exit_hook(self.tasks[task]) is not None:
+            # its dependants wait for its exit hook, which may not even exist yet
+            hook_pending = not fulfilled(self.ex.nodes.get(f"{node['name']}.onExit"))
         group = node.get("type") == c.NodeType.TASK_GROUP.value
         children = [
             str(self.ex.nodes.by_id.get(i, {}).get("phase")) for i in node.get("children") or []
@@ -168,7 +168,7 @@ class DagRun:
         name = self.task_name(task)
         node = self.task_node(task)
         if node is not None and fulfilled(node):
-            if completed(node):
+            if completed(node) and node.get("type") != c.NodeType.TASK_GROUP.value:
                 run_exit_hook(self.ex, spec, node, self.node["id"], self.source, f"tasks.{task}")
             return
         group = (
@@ -220,6 +220,12 @@ class DagRun:
             )
             if child is None:
                 waiting = True
+            elif completed(child):
+                prefix = f"tasks.{copy['name']}"
+                has_hook, hook = run_exit_hook(
+                    self.ex, copy, child, self.node["id"], self.source, prefix
+                )
+                waiting = waiting or (has_hook and not fulfilled(hook))
         if group is not None and not waiting:
             phase = c.NodePhase.SUCCEEDED.value
             for child_id in group.get("children") or []:
