@@ -15,6 +15,9 @@ OUTPUTS_DIR = "/tmp/kflow/outputs"
 """Where the launcher writes each output for Argo's `valueFrom.path` (one file per output);
 /tmp is private to each pod, so concurrent tasks never share these files."""
 
+CACHED_FROM_OUTPUT = "kflow-cached-from"
+"""An output of every executor task: "<run>/<task>" whose outputs a cache hit reused, else ""."""
+
 LAUNCHER_IMAGE = "kflow-launcher"
 """Recorded on importer pods, which run no user image: the launcher does all the work."""
 

@@ -116,7 +116,15 @@ def container_template(
             f"kflow runs container and importer executors, not {', '.join(kinds)}",
         )
     spec = launcher_task(pipeline, task, component, path, options)
-    args = ["--task", to_json(spec)]
+    # the only arguments Argo substitutes: the run's identity and the inputs' values
+    args = [
+        "--task",
+        to_json(spec),
+        "--run-name",
+        "{{workflow.name}}",
+        "--run-uid",
+        "{{workflow.uid}}",
+    ]
     for input_name in inputs:
         args += ["--input", f"{input_name}={{{{inputs.parameters.{input_name}}}}}"]
     container: dict[str, Any] = {
@@ -134,15 +142,18 @@ def container_template(
     resources = _resources(container_spec.get("resources") or {})
     if resources:
         container["resources"] = resources
-    outputs = component.outputs.names()
+    outputs = [
+        {"name": o, "valueFrom": {"path": f"{contract.OUTPUTS_DIR}/{o}"}}
+        for o in component.outputs.names()
+    ]
+    cached_from = f"{contract.OUTPUTS_DIR}/{contract.CACHED_FROM_OUTPUT}"
+    outputs.append(
+        {"name": contract.CACHED_FROM_OUTPUT, "valueFrom": {"path": cached_from, "default": ""}}
+    )
     template: Template = {
         "name": name,
         "inputs": {"parameters": [{"name": i} for i in inputs]},
-        "outputs": {
-            "parameters": [
-                {"name": o, "valueFrom": {"path": f"{contract.OUTPUTS_DIR}/{o}"}} for o in outputs
-            ]
-        },
+        "outputs": {"parameters": outputs},
         "container": container,
     }
     retry = retry_strategy(task)

@@ -87,7 +87,7 @@ def to_workflow(
     """The Argo Workflow (a dict) that runs the pipeline `spec` with `arguments`."""
     pipeline = spec if isinstance(spec, Pipeline) else load(spec)
     parameters, absent = root_arguments(pipeline, dict(arguments or {}))
-    options: dict[str, Any] = {"run": {"name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}}
+    options: dict[str, Any] = {}
     root = pipeline_root or pipeline.default_root
     if root:
         options["pipelineRoot"] = root
