@@ -107,7 +107,7 @@ async def test_a_workflow_deadline_stops_what_runs(tmp_path: Path) -> None:
     }
     async with control_plane(tmp_path) as plane:
         slow = sh("slow", "echo begun; sleep 30")
-        wf = await plane.run(workflow("late", [main, slow], activeDeadlineSeconds=1), timeout=30)
+        wf = await plane.run(workflow("late", [main, slow], activeDeadlineSeconds=3), timeout=30)
         status = wf["status"]
         nodes = plane.nodes("late")
         assert nodes["slow"]["phase"] == "Failed"
