@@ -1,14 +1,16 @@
 """When a recurring run starts its next run: KFP's ScheduledWorkflow arithmetic.
 
 A trigger is a cron schedule or a periodic one, each with an optional start and end
-time. Cron expressions are robfig/cron's, as KFP parses them: six fields with
-seconds first (`0 0 9 ? * 2-6`), or five (seconds to month, any weekday), or a
+time. Cron expressions are robfig/cron's, as KFP's schedule tests read them: six
+fields with seconds first (`0 0 9 ? * 2-6`, what `kfp.Client` documents), five
+fields as standard cron (`*/5 * * * *`: every five minutes, at second 0), or a
 descriptor (`@hourly`, `@daily`, `@every 90s`, ...). All times are UTC seconds.
 
 `next_time` follows the ScheduledWorkflow controller: the next time comes after the
 last one triggered (else after the start time, else after the recurring run's
 creation). With catch-up, missed times run one by one; without it (`no_catchup`),
-a cron schedule jumps to its latest missed time and a periodic one to now.
+a cron schedule jumps to its latest missed time and a periodic one to now (or to
+its end time, if that has passed).
 `None` means the schedule has nothing more to run (past its end time).
 """
 
@@ -110,7 +112,9 @@ def next_time(
     if catchup:
         return result
     if trigger.interval is not None:
-        return now if now >= result + max(trigger.interval, 1) else result
+        if now < result + max(trigger.interval, 1):
+            return result
+        return min(now, end) if end is not None else now
     while True:
         following = trigger.next_after(result)
         if following <= now and (end is None or following <= end):
@@ -133,8 +137,8 @@ def _cron_next(expression: str, moment: int) -> int:
         return moment + _every(text[len("@every") :].strip())
     text = _DESCRIPTORS.get(text, text)
     fields = text.split()
-    if len(fields) == 5:  # robfig's default parser: the weekday is optional
-        fields.append("*")
+    if len(fields) == 5:  # standard cron: the seconds field is optional, and 0
+        fields.insert(0, "0")
     if len(fields) != 6:
         raise ValueError(f"expected 5 to 6 fields, found {len(fields)}: {expression!r}")
     start = _dt.datetime.fromtimestamp(moment, _dt.timezone.utc)
