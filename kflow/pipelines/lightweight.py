@@ -20,6 +20,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from kflow.pipelines.packages import is_kfp
+
 EXECUTOR_MODULE = "kfp.dsl.executor_main"
 _PIP_VALUE_OPTIONS = ("--index-url", "--extra-index-url", "--trusted-host", "-i")
 
@@ -39,6 +41,7 @@ def _pip_installs(script: str) -> tuple[list[str], list[str]]:
         if "pip install" not in segment:
             continue
         words = shlex.split(segment.split("pip install", 1)[1])
+        found: list[str] = []
         i = 0
         while i < len(words):
             word = words[i]
@@ -49,8 +52,10 @@ def _pip_installs(script: str) -> tuple[list[str], list[str]]:
                 i += 2
                 continue
             if not word.startswith("-"):
-                requirements.append(word)
+                found.append(word)
             i += 1
+        if not any(is_kfp(r) for r in found):  # kfp's own install: kflow's kfp runs it
+            requirements += found
     return requirements, options
 
 

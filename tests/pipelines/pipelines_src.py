@@ -1,9 +1,11 @@
 """Pipelines written with the real kfp DSL, compiled by the real kfp compiler in the tests.
 
-No `from __future__ import annotations`: kfp reads the annotations as objects.
+No `from __future__ import annotations`: kfp reads the annotations as objects, and
+knows `Optional[str]`, not `str | None`.
 """
+# ruff: noqa: UP045
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from kfp import dsl
 from kfp.dsl import (
@@ -167,3 +169,41 @@ def failing(message: str = "boom") -> None:
     status = report_status()
     with dsl.ExitHandler(status):
         fail(message=message).set_caching_options(False)
+
+
+@dsl.pipeline(name="Settings Pipeline")
+def settings(n: int = 2) -> None:
+    square(n=n).set_env_variable("MODE", "fast").set_cpu_limit("1").set_memory_request(
+        "1G"
+    ).set_caching_options(False).set_retry(num_retries=3, backoff_duration="2s", backoff_factor=2)
+    square(n=5).set_caching_options(True, cache_key="v1")
+
+
+@dsl.container_component
+def optional_flags(name: str, out: dsl.OutputPath(str), tag: Optional[str] = None):  # type: ignore[no-untyped-def]
+    return dsl.ContainerSpec(
+        image="alpine",
+        command=["sh", "-c", 'echo "$@" > "$0"'],
+        args=[
+            out,
+            dsl.ConcatPlaceholder(["--name=", name]),
+            dsl.IfPresentPlaceholder(input_name="tag", then=["--tag", tag], else_=["--untagged"]),
+            dsl.PIPELINE_TASK_NAME_PLACEHOLDER,
+        ],
+    )
+
+
+@dsl.component(base_image=IMAGE, packages_to_install=["pyyaml>=5"])
+def uses_yaml(text: str) -> str:
+    import yaml
+
+    return str(yaml.safe_load(text)["k"])
+
+
+@dsl.pipeline(name="launcher-cases")
+def launcher_cases(path: str = "/var/tmp/none") -> None:
+    optional_flags(name="x")
+    optional_flags(name="y", tag="t1")
+    uses_yaml(text="k: v")
+    dsl.importer(artifact_uri=path, artifact_class=Dataset, metadata={"source": path})
+    fail(message="boom")
