@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.workflows.harness import control_plane, python, runs_async, sh, workflow
+from tests.workflows.harness import control_plane, runs_async, sh, workflow
 
 
 @runs_async

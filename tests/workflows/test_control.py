@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 from kflow.api import meta as m
@@ -39,7 +40,7 @@ async def test_no_more_retries_left_and_backoff(tmp_path: Path) -> None:
         attempts = [status["nodes"][i] for i in retry["children"]]
         gaps = [
             (m.parse_timestamp(b["startedAt"]) - m.parse_timestamp(a["finishedAt"])).total_seconds()
-            for a, b in zip(attempts, attempts[1:], strict=False)
+            for a, b in itertools.pairwise(attempts)
         ]
         assert gaps[0] >= 1 and gaps[1] >= 2, gaps  # 1s, then 1s * 2
         assert status["phase"] == "Failed"
