@@ -17,7 +17,7 @@ from typing import Any
 
 from kflow.api import meta as m
 from kflow.api.kfp import times
-from kflow.server.kfp.workflows import IrCompiler
+from kflow.server.kfp.workflows import IrCompiler, compile_v2
 from kflow.store.interface import Store
 from kflow.store.kfp_records import KfpRecordStore, Record
 
@@ -30,7 +30,7 @@ class KfpBackend:
 
     store: Store  # where run workflows live
     records: KfpRecordStore  # pipelines, versions, experiments, runs, recurring runs
-    compile_ir: IrCompiler | None = None  # v2 pipeline spec -> Workflow
+    compile_ir: IrCompiler = compile_v2  # v2 pipeline spec -> Workflow
     clock: Callable[[], float] = time.time
     namespace: str = DEFAULT_NAMESPACE  # workflows of runs without a namespace
 

@@ -3,7 +3,8 @@
 A KFP run executes as one `argoproj.io/v1alpha1` Workflow in the object store, which
 kflow's workflow controller runs. A v1 package already is a workflow: the run's
 parameters become its `spec.arguments.parameters` (declared ones only, as KFP
-checks); a v2 pipeline spec is translated by `kflow.pipelines` (an `IrCompiler`).
+checks); a v2 pipeline spec is translated by `kflow.pipelines.to_workflow` (the
+default `IrCompiler`).
 The workflow is labelled `pipeline/runid: <run id>`, as KFP labels it.
 
 Back from the workflow: the run's state (`kflow.api.kfp.states.ARGO_PHASES`), its
@@ -28,6 +29,7 @@ from kflow.api.argo.naming import pod_name
 from kflow.api.kfp import states, times
 from kflow.api.kfp.errors import FailedPrecondition, InvalidArgument
 from kflow.api.kfp.packages import ARGO, Package
+from kflow.pipelines import PipelineError, to_workflow
 
 Obj = dict[str, Any]
 LABEL_RUN_ID = "pipeline/runid"
@@ -50,14 +52,28 @@ IrCompiler = Callable[[Package, RunSpec], Obj]
 """Translates a v2 pipeline spec into the Workflow that runs it."""
 
 
-def build(package: Package, run: RunSpec, compile_ir: IrCompiler | None) -> Obj:
+def compile_v2(package: Package, run: RunSpec) -> Obj:
+    """`kflow.pipelines.to_workflow`, its errors as the API's InvalidArgument."""
+    if package.platform_spec:
+        raise InvalidArgument(
+            "Failed to create a run: the pipeline has a platform spec (kfp-kubernetes "
+            f"settings: {', '.join(sorted(package.platform_spec))}), which kflow does not run"
+        )
+    try:
+        return to_workflow(
+            package.spec,
+            arguments=run.parameters,
+            namespace=run.namespace,
+            pipeline_root=run.pipeline_root or None,
+        )
+    except PipelineError as exc:
+        raise InvalidArgument(f"Failed to create a run: {exc}") from None
+
+
+def build(package: Package, run: RunSpec, compile_ir: IrCompiler = compile_v2) -> Obj:
     """The Workflow object (not yet stored) that executes `package` for `run`."""
     if package.kind == ARGO:
         wf = _argo_workflow(package.spec, run.parameters)
-    elif compile_ir is None:
-        raise FailedPrecondition(
-            "this kflow cannot run KFP v2 pipeline specs: kflow.pipelines is not installed"
-        )
     else:
         wf = m.clone(compile_ir(package, run))
     meta = m.meta(wf)
