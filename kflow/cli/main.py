@@ -20,6 +20,7 @@ from kflow.cli.commands import (
     logs,
     predict,
     resume,
+    run,
     serve,
     server,
     wait,
@@ -62,7 +63,7 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
-for module in (server, demo, apply, get, describe, logs, resume, delete, wait, serve, predict):
+for module in (server, demo, apply, get, describe, logs, resume, delete, wait, run, serve, predict):
     module.register(app)
 
 
