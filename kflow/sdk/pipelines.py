@@ -258,7 +258,6 @@ def _follow(kf: Client, name: str, namespace: str, console: Console, timeout: fl
 
 
 __all__ = [
-    "ParameterType",
     "PipelineFailed",
     "PipelineRun",
     "TaskState",
