@@ -60,7 +60,11 @@ from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceResolver
 from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.training import training_controllers
-from kflow.controllers.workflows import WorkflowController, register_workflow_validation
+from kflow.controllers.workflows import (
+    CronWorkflowController,
+    WorkflowController,
+    register_workflow_validation,
+)
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -236,6 +240,7 @@ class ControlPlane:
         self.manager.add(
             WorkflowController(self.store, self.runtime, self.paths.home, self.recorder)
         )
+        self.manager.add(CronWorkflowController(self.store, self.recorder))
         self.manager.add(
             InferenceServiceController(
                 self.store,

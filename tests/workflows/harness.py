@@ -8,6 +8,7 @@ Workflows are admitted like the server admits them (`submit`).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -24,7 +25,11 @@ from kflow.controllers.events import EventRecorder
 from kflow.controllers.garbage_collector import GarbageCollector
 from kflow.controllers.manager import Manager
 from kflow.controllers.pods import PodController
-from kflow.controllers.workflows import WorkflowController, register_workflow_validation
+from kflow.controllers.workflows import (
+    CronWorkflowController,
+    WorkflowController,
+    register_workflow_validation,
+)
 from kflow.runtime.interface import Capacity
 from kflow.runtime.local import LocalRuntime
 from kflow.store.interface import Store
@@ -108,7 +113,10 @@ class Plane:
 
 
 @asynccontextmanager
-async def control_plane(tmp: Path, *, store: Store | None = None) -> AsyncIterator[Plane]:
+async def control_plane(
+    tmp: Path, *, store: Store | None = None, now: Callable[[], dt.datetime] = m.now
+) -> AsyncIterator[Plane]:
+    """`now` is the CronWorkflow controller's clock (tests steer it to schedule times)."""
     store = store or MemoryStore()
     if not store.list("namespaces").items:
         store.create(
@@ -124,10 +132,14 @@ async def control_plane(tmp: Path, *, store: Store | None = None) -> AsyncIterat
     manager.add(GarbageCollector(store, registry))
     controller = WorkflowController(store, runtime, tmp, recorder)
     manager.add(controller)
+    manager.add(CronWorkflowController(store, recorder, now=now))
     await manager.start()
     try:
         yield Plane(store, manager, controller, runtime)
     finally:
+        for resource in ("cronworkflows.argoproj.io", WORKFLOWS):  # nothing may make new pods
+            for obj in store.list(resource).items:
+                store.delete(resource, m.namespace_of(obj), m.name_of(obj))
         for pod in store.list("pods").items:
             store.delete("pods", m.namespace_of(pod), m.name_of(pod), grace_period_seconds=0)
         await async_wait_until(lambda: not store.list("pods").items, timeout=20)

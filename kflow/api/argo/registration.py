@@ -15,6 +15,7 @@ import datetime as dt
 from kflow.api import meta as m
 from kflow.api.argo import contracts as c
 from kflow.api.argo.models_workflow import CronWorkflow, Workflow, WorkflowTemplate
+from kflow.api.argo.schedule import ScheduleError, next_after
 from kflow.api.argo.validation import (
     validate_cron_workflow,
     validate_workflow,
@@ -124,10 +125,24 @@ def _cron_schedule(obj: Obj) -> str:
     return ",".join(str(s) for s in schedules)
 
 
+def _cron_next_run(obj: Obj) -> str:
+    spec = obj.get("spec") or {}
+    if spec.get("suspend"):
+        return "N/A"
+    try:
+        when = next_after(spec, m.now())
+    except ScheduleError:
+        return "N/A"
+    if when is None:
+        return "N/A"
+    return human_duration(int((when - m.now()).total_seconds()))
+
+
 CRON_COLUMNS = (
     name_column(),
     age_column(),
     Column("LAST RUN", _cron_last_run, description="Since the last scheduled run."),
+    Column("NEXT RUN", _cron_next_run, description="Until the next scheduled run."),
     Column("SCHEDULE", _cron_schedule, description="The cron schedule(s)."),
     Column(
         "TIMEZONE",
@@ -141,7 +156,8 @@ CRON_COLUMNS = (
         "Whether it starts no runs.",
     ),
 )
-"""`kubectl get cronworkflows`: `argo cron list`'s columns."""
+"""`kubectl get cronworkflows`: `argo cron list`'s columns (NAME AGE LAST RUN NEXT RUN
+SCHEDULE TIMEZONE SUSPENDED)."""
 
 
 def argo_kinds() -> list[KindInfo]:

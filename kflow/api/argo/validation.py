@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from kflow.api.argo import contracts as c
+from kflow.api.argo.schedule import check as check_schedule
 from kflow.api.argo.validation_templates import causes_of, check_names, check_template
 from kflow.api.errors import Cause
 
@@ -119,6 +120,9 @@ def validate_cron_workflow(obj: Obj, old: Obj | None) -> list[Cause]:
     if not isinstance(spec, dict):
         return []
     found: list[tuple[str, str]] = []
+    for problem in check_schedule(spec):
+        field = "spec.timezone" if problem.startswith("invalid timezone") else "spec.schedule"
+        found.append((field, problem))
     policy = spec.get("concurrencyPolicy")
     if policy and policy not in {p.value for p in c.ConcurrencyPolicy}:
         found.append(("spec.concurrencyPolicy", f"'{policy}' is not a valid concurrencyPolicy"))

@@ -6,7 +6,8 @@
 `scope`/`references`/`templates` the variables and template resolution (Argo's
 template language itself is `kflow.workflows`), `podspec`/`podstatus`/`staging` the
 pods and their files, `artifacts` kflow's content-addressed artifact store.
-`admission` adds the checks that need the template language to the kinds.
+`admission` adds the checks that need the template language to the kinds;
+`cron.CronWorkflowController` starts workflows on CronWorkflows' schedules.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 from kflow.controllers.workflows.admission import register_workflow_validation
 from kflow.controllers.workflows.artifacts import ArtifactStore, StoredArtifact
 from kflow.controllers.workflows.controller import WorkflowController
+from kflow.controllers.workflows.cron import CronWorkflowController
 
 __all__ = [
     "ArtifactStore",
+    "CronWorkflowController",
     "StoredArtifact",
     "WorkflowController",
     "register_workflow_validation",
