@@ -16,7 +16,6 @@ from kflow.api import argo  # noqa: F401  (registers the Workflow kind)
 from kflow.api.argo import contracts as c
 from kflow.api.kfp import times
 from kflow.api.kfp.packages import read_package
-from kflow.controlplane import ensure_namespace
 from kflow.server.kfp.backend import KfpBackend
 from kflow.server.kfp.platform import KfpPlatform
 from kflow.store.kfp_records import RecordKind
@@ -54,7 +53,9 @@ def clock() -> Clock:
 @pytest.fixture
 def kfp(clock: Clock) -> Iterator[KfpPlatform]:
     store = MemoryStore()
-    ensure_namespace(store, "kubeflow")
+    store.create(
+        "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubeflow"}}
+    )
     platform = KfpPlatform(KfpBackend(store, MemoryKfpRecords(), clock=clock))
     platform.experiments.default()
     yield platform

@@ -17,6 +17,7 @@ from typing import Any
 
 from kflow.api import meta as m
 from kflow.api.kfp import times
+from kflow.api.kfp.errors import InvalidArgument
 from kflow.server.kfp.workflows import IrCompiler, compile_v2
 from kflow.store.interface import Store
 from kflow.store.kfp_records import KfpRecordStore, Record
@@ -61,8 +62,6 @@ def render(record: Record, time_fields: tuple[str, ...], hidden: tuple[str, ...]
 
 def optional_str(body: dict[str, Any], key: str, field: str) -> str:
     """A string field of a request body ('' when absent), or InvalidArgument."""
-    from kflow.api.kfp.errors import InvalidArgument
-
     value = body.get(key)
     if value is None:
         return ""

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from kflow.api.kfp import listing
 from kflow.api.kfp.errors import InvalidArgument, PermissionDenied
 from kflow.server.context import ServerContext
 from kflow.server.identity import Identity
@@ -80,3 +81,24 @@ class Route:
     def pattern(self) -> re.Pattern[str]:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/:]+)", self.template)
         return re.compile(f"^{regex}$")
+
+
+def list_response(page: listing.Page, key: str, render: Any) -> dict[str, Any]:
+    """A List*Response as the gateway writes it (empty fields left out)."""
+    out: dict[str, Any] = {}
+    if page.items:
+        out[key] = [render(item) for item in page.items]
+    if page.total_size:
+        out["total_size"] = page.total_size
+    if page.next_page_token:
+        out["next_page_token"] = page.next_page_token
+    return out
+
+
+def list_query(call: Call) -> dict[str, Any]:
+    return {
+        "page_token": call.query("page_token"),
+        "page_size": call.query("page_size") or 0,
+        "sort_by": call.query("sort_by"),
+        "filter": call.query("filter"),
+    }

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kflow.api.kfp import listing
-from kflow.server.kfp.calls import Call, Route
-from kflow.server.kfp.http_catalog import list_query, list_response
+from kflow.server.kfp.calls import Call, Route, list_query, list_response
 from kflow.server.kfp.recurring import RECURRING_RUNS, recurring_json
 from kflow.store.kfp_records import Record
 

@@ -12,10 +12,9 @@ from typing import Any
 from kflow.api.kfp import listing
 from kflow.api.kfp.states import StorageState
 from kflow.server.kfp.backend import optional_str
-from kflow.server.kfp.calls import Call, Route
+from kflow.server.kfp.calls import Call, Route, list_query, list_response
 from kflow.server.kfp.experiments import EXPERIMENTS, experiment_json
-from kflow.server.kfp.http_catalog import list_query, list_response
-from kflow.server.kfp.runs import RUNS, run_json
+from kflow.server.kfp.run_views import RUNS, run_json
 from kflow.store.kfp_records import Record
 
 # -- experiments -----------------------------------------------------------------------
@@ -121,12 +120,12 @@ async def unarchive_run(call: Call) -> dict[str, Any]:
 
 
 async def terminate_run(call: Call) -> dict[str, Any]:
-    call.platform.runs.terminate(_run(call, "terminate")["run_id"])
+    call.platform.control.terminate(_run(call, "terminate")["run_id"])
     return {}
 
 
 async def retry_run(call: Call) -> dict[str, Any]:
-    await call.platform.runs.retry(_run(call, "retry")["run_id"])
+    await call.platform.control.retry(_run(call, "retry")["run_id"])
     return {}
 
 

@@ -11,6 +11,7 @@ from kflow.server.kfp.backend import KfpBackend
 from kflow.server.kfp.catalog import Catalog
 from kflow.server.kfp.experiments import Experiments
 from kflow.server.kfp.recurring import RecurringRuns
+from kflow.server.kfp.run_control import RunControl
 from kflow.server.kfp.runs import Runs
 from kflow.server.kfp.scheduler import Scheduler
 
@@ -23,6 +24,7 @@ class KfpPlatform:
         self.catalog = Catalog(backend)
         self.experiments = Experiments(backend)
         self.runs = Runs(backend, self.catalog, self.experiments)
+        self.control = RunControl(self.runs)
         self.recurring = RecurringRuns(backend, self.catalog, self.experiments)
         self.scheduler = Scheduler(self.recurring, self.runs)
 

@@ -19,7 +19,7 @@ from kflow.api.kfp.states import RecurringRunMode, RecurringRunStatus, StorageSt
 from kflow.server.kfp.backend import KfpBackend, optional_str, render
 from kflow.server.kfp.catalog import Catalog
 from kflow.server.kfp.experiments import Experiments
-from kflow.server.kfp.runs import check_v2_parameters, pipeline_source, runtime_config
+from kflow.server.kfp.run_inputs import check_v2_parameters, pipeline_source, runtime_config
 from kflow.store.kfp_records import Record, RecordKind
 
 RECURRING = RecordKind.RECURRING_RUN
@@ -47,6 +47,8 @@ RECURRING_RUNS = listing.Listing(
 
 def recurring_json(record: Record) -> Record:
     out = render(record, ("created_at", "updated_at"))
+    if record.get("runtime_config"):
+        out["runtime_config"] = render(record["runtime_config"], ())
     out["max_concurrency"] = str(record["max_concurrency"])
     out["no_catchup"] = bool(record.get("no_catchup"))
     return out

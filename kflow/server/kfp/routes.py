@@ -2,7 +2,7 @@
 
 One Starlette route takes every path under `/apis/v2beta1` (before the Kubernetes
 resource routes, which would read `v2beta1` as an API group) and dispatches on the
-route tables of `http_catalog`, `http_runs` and `http_recurring`. Every call is
+route tables of `http_uploads`, `http_catalog`, `http_runs` and `http_recurring`. Every call is
 authenticated like any other kflow request; failures leave in KFP's shapes (see
 `kflow.api.kfp.errors`), whatever raised them.
 """
@@ -22,7 +22,7 @@ from kflow.api.errors import NotFound as ObjectNotFound
 from kflow.api.kfp import errors
 from kflow.server.context import ServerContext
 from kflow.server.identity import Identity
-from kflow.server.kfp import http_catalog, http_recurring, http_runs
+from kflow.server.kfp import http_catalog, http_recurring, http_runs, http_uploads
 from kflow.server.kfp.calls import Call, Route
 from kflow.server.kfp.platform import KfpPlatform
 from kflow.server.responses import JSONResponse
@@ -40,6 +40,7 @@ async def healthz(call: Call) -> dict[str, Any]:
 
 ROUTES: list[Route] = [
     Route("GET", "/healthz", healthz, public=True),
+    *http_uploads.ROUTES,
     *http_catalog.ROUTES,
     *http_runs.ROUTES,
     *http_recurring.ROUTES,
