@@ -29,7 +29,13 @@ from kflow.controllers.workflows.durations import parse_duration
 from kflow.controllers.workflows.execution import Call, Execution
 from kflow.controllers.workflows.nodes import Node, fulfilled
 from kflow.controllers.workflows.podspec import PodBuildError, build_pod
-from kflow.controllers.workflows.podstatus import assess, collect_outputs, finished_at
+from kflow.controllers.workflows.podstatus import (
+    assess,
+    collect_outputs,
+    exit_code,
+    finished_at,
+    main_status,
+)
 from kflow.workflows.errors import ParameterError
 from kflow.workflows.params import json_path
 
@@ -101,6 +107,10 @@ def execute_pod(ex: Execution, call: Call, tmpl: Obj) -> Node | None:
         _create_pod(ex, call, tmpl, node)
         return node
     phase, message = assess(pod)
+    sidecars_left = phase == c.NodePhase.RUNNING and exit_code(pod) is not None
+    if sidecars_left:  # main has ended: Argo kills the sidecars, the node ends with main
+        phase = c.NodePhase.SUCCEEDED if exit_code(pod) == 0 else c.NodePhase.FAILED
+        message = "" if phase == c.NodePhase.SUCCEEDED else _main_failure(pod)
     if phase.value not in ("Succeeded", "Failed", "Error"):
         deadline = _node_deadline(tmpl, node)
         if deadline is not None and ex.now >= deadline:
@@ -126,12 +136,19 @@ def execute_pod(ex: Execution, call: Call, tmpl: Obj) -> Node | None:
     ex.nodes.set(node, "finishedAt", finished_at(pod) or m.timestamp(ex.now))
     ex.nodes.mark(node, phase, message)
     gc = (ex.spec.get("podGC") or {}).get("strategy")
-    if gc == c.PodGCStrategy.ON_POD_COMPLETION.value or (
-        gc == c.PodGCStrategy.ON_POD_SUCCESS.value and phase == c.NodePhase.SUCCEEDED
+    if (
+        sidecars_left
+        or gc == c.PodGCStrategy.ON_POD_COMPLETION.value
+        or (gc == c.PodGCStrategy.ON_POD_SUCCESS.value and phase == c.NodePhase.SUCCEEDED)
     ):
         with contextlib.suppress(NotFound):
             ex.env.store.delete("pods", ex.namespace, m.name_of(pod))
     return node
+
+
+def _main_failure(pod: Obj) -> str:
+    terminated = ((main_status(pod) or {}).get("state") or {}).get("terminated") or {}
+    return f"{terminated.get('reason') or 'Error'} (exit code {terminated.get('exitCode')})"
 
 
 def _stop(ex: Execution, node: Node, pod: Obj, phase: c.NodePhase, message: str) -> Node:
