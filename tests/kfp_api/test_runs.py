@@ -126,12 +126,12 @@ def test_a_failed_run_retries_only_its_failed_task(
     assert again.value.status == 400 and "must be Failed/Error to retry" in again.value.body
 
 
-def test_terminate_cancels_a_running_run(
-    kfp: Any, objects: Client, package: Callable[..., str]
+def test_terminate_cancels_a_running_run_and_retry_restarts_it(
+    kfp: Any, objects: Client, package: Callable[..., str], tmp_path: Path
 ) -> None:
-    workflow = argo_workflow(
-        "sleepy", [{"name": "main", "container": python_step("import time; time.sleep(120)")}]
-    )
+    awake = tmp_path / "awake"
+    nap = f"import os, time; time.sleep(0 if os.path.exists({str(awake)!r}) else 120)"
+    workflow = argo_workflow("sleepy", [{"name": "main", "container": python_step(nap)}])
     pipeline_id, version_id = upload(kfp, package(workflow), unique("sleepy"))
     run = kfp.run_pipeline(
         kfp.create_experiment(unique("term")).experiment_id,
@@ -150,6 +150,11 @@ def test_terminate_cancels_a_running_run(
     with pytest.raises(kfp_server_api.ApiException) as done:
         kfp.terminate_run(run.run_id)
     assert done.value.status == 400
+    awake.write_text("")
+    kfp.runs.run_service_retry_run(run.run_id)
+    assert finished(kfp, run.run_id).state == "SUCCEEDED"
+    wf = objects.list(c.WORKFLOWS, labels=f"pipeline/runid={run.run_id}").items[0]
+    assert "shutdown" not in wf["spec"]
 
 
 def test_list_runs_filters_sorts_pages_archives_and_deletes(
