@@ -395,6 +395,10 @@ def run(
             )
             echo(f"  katib db:   {plane.tuning.address}   (Katib's DB manager API)")
             echo(
+                f"  pipelines:  {url}/apis/v2beta1   (kfp.Client(host=..., existing_token=..., "
+                "ssl_ca_cert=...) from server.json)"
+            )
+            echo(
                 "Press Ctrl-C to stop; running pods keep running and are adopted on the next start."
             )
 
