@@ -74,12 +74,17 @@ class Scheduler:
 
     def _trigger(self, recurring_run_id: str, now: int) -> list[Record]:
         started: list[Record] = []
+        active: int | None = None  # counted once: from then on, every run started is active
         for _ in range(MAX_RUNS_PER_TICK):
             record = self.records.get(RECURRING, recurring_run_id)
             if record is None or record.get("mode") != RecurringRunMode.ENABLE.value:
                 break
             at = self.due(record, now)
-            if at is None or self.active_runs(record) >= int(record["max_concurrency"]):
+            if at is None:
+                break
+            if active is None:
+                active = self.active_runs(record)
+            if active >= int(record["max_concurrency"]):
                 break
             index = int(record.get("_last_index") or 0) + 1
             error = None
@@ -90,6 +95,7 @@ class Scheduler:
                         body, recurring_run_id=recurring_run_id, scheduled_at=at, index=index
                     )
                 )
+                active += 1
             except KfpError as exc:
                 log.warning("recurring run %s could not start a run: %s", recurring_run_id, exc)
                 error = exc.rpc_status()
