@@ -120,6 +120,7 @@ def execute_pod(ex: Execution, call: Call, tmpl: Obj) -> Node | None:
         return ex.nodes.mark(node, phase, message)
     staging = ex.env.staging.node_dir(ex.namespace, ex.name, ex.uid, node["id"])
     uid = str(m.meta(pod).get("uid") or "")
+    ex.active_pods -= 1  # its slot is free for the rest of this pass
 
     def host_path(path: str) -> str | None:
         return ex.env.runtime.container_path(uid, c.MAIN_CONTAINER, path)
