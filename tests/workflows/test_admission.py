@@ -180,3 +180,32 @@ def test_cron_workflow_policies_and_spec() -> None:
         "spec.concurrencyPolicy": "'Sometimes' is not a valid concurrencyPolicy",
         "spec.workflowSpec.entrypoint": "cannot validate Workflow: spec.entrypoint is required",
     }
+
+
+def test_depends_is_parsed_and_cycles_are_found() -> None:
+    from kflow.controllers.workflows import register_workflow_validation
+
+    register_workflow_validation()
+    dag = {
+        "name": "main",
+        "dag": {
+            "tasks": [
+                {"name": "A", "template": "echo", "depends": "C.Succeeded"},
+                {"name": "B", "template": "echo", "depends": "A && ghost"},
+                {"name": "C", "template": "echo", "depends": "B.Failed || B.Weird"},
+            ]
+        },
+    }
+    got = causes(workflow([dag, ECHO]))
+    assert got["spec.templates[0].dag.tasks[1].depends"] == (
+        "templates.main.tasks.B dependency 'ghost' not defined"
+    )
+    assert got["spec.templates[0].dag.tasks[2].depends"] == (
+        "templates.main.tasks.C task result 'Weird' for task 'B' is invalid"
+    )
+    dag["dag"]["tasks"][2]["depends"] = "B.Failed"
+    del dag["dag"]["tasks"][1]["depends"]
+    dag["dag"]["tasks"][1]["depends"] = "A"
+    assert causes(workflow([dag, ECHO])) == {
+        "spec.templates[0].dag.tasks[0]": "templates.main.tasks dependency cycle detected: A->C->B->A"
+    }

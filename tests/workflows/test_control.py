@@ -156,3 +156,15 @@ async def test_parallelism_limits_pods_at_once(tmp_path: Path) -> None:
             running += delta
             peak = max(peak, running)
         assert peak <= 2
+
+
+@runs_async
+async def test_a_retry_expression_decides_whether_to_go_on(tmp_path: Path) -> None:
+    strategy = {"limit": 5, "expression": "asInt(lastRetry.exitCode) == 2"}
+    fails = sh("fails", "exit $(( {{retries}} + 2 ))", retryStrategy=strategy)
+    async with control_plane(tmp_path) as plane:
+        wf = await plane.run(workflow("judged", [fails]))
+        retry = wf["status"]["nodes"]["judged"]
+        assert len(retry["children"]) == 2  # exit 2: retried; exit 3: no more
+        assert retry["message"] == "retryStrategy.expression evaluated to false"
+        assert wf["status"]["phase"] == "Failed"
