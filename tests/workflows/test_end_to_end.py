@@ -9,9 +9,11 @@ step's output. A suspended workflow is resumed with `kflow resume`.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +22,7 @@ import yaml
 from kflow.sdk import Client
 from tests.conftest import wait_until
 from tests.katib.conftest import kflow_cli
+from tests.support import OutputLines
 from tests.training.conftest import ROOT, Up
 
 pytestmark = [
@@ -135,7 +138,23 @@ def test_a_suspended_workflow_is_resumed_from_the_cli(up: Up) -> None:
         wait_until(
             lambda: "Running (Suspended)" in kubectl(up, "get", "wf", "approval"), timeout=30
         )
-        assert kflow_cli(up, "resume", "wf/approval").strip() == "approval[0].approve resumed"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KFLOW_")}
+        follow = subprocess.Popen(
+            [sys.executable, "-m", "kflow", "logs", "workflow/approval", "-f"],
+            cwd=ROOT,
+            env={**env, "KFLOW_HOME": str(up.home)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert kflow_cli(up, "resume", "wf/approval").strip() == "approval[0].approve resumed"
+            # the follower sees the step that starts after the resume, and ends with the workflow
+            assert OutputLines(follow).wait_for("[go] approved", timeout=30) == "[go] approved"
+            assert follow.wait(30) == 0
+        finally:
+            follow.kill()
+            if follow.stdout is not None:
+                follow.stdout.close()
         wait_until(lambda: phase(client, "approval") == "Succeeded", timeout=30)
         assert kflow_cli(up, "logs", "workflow/approval").strip() == "[go] approved"
         client.delete("workflows", "approval")
