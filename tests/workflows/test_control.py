@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 from kflow.api import meta as m
+from tests.conftest import async_wait_until
 from tests.workflows.harness import control_plane, runs_async, sh, show, workflow
 
 
@@ -168,3 +169,27 @@ async def test_a_retry_expression_decides_whether_to_go_on(tmp_path: Path) -> No
         assert len(retry["children"]) == 2  # exit 2: retried; exit 3: no more
         assert retry["message"] == "retryStrategy.expression evaluated to false"
         assert wf["status"]["phase"] == "Failed"
+
+
+@runs_async
+async def test_shutdown_stops_what_runs_and_stop_still_runs_the_exit_handler(
+    tmp_path: Path,
+) -> None:
+    main = {"name": "main", "steps": [[{"name": "slow", "template": "slow"}]]}
+    templates = [main, sh("slow", "echo begun; sleep 30"), sh("bye", "echo bye")]
+    async with control_plane(tmp_path) as plane:
+        for strategy, handler_runs in (("Terminate", False), ("Stop", True)):
+            name = strategy.lower()
+            plane.submit(workflow(name, templates, onExit="bye"))
+            await async_wait_until(
+                lambda n=name: plane.nodes(n).get("slow", {}).get("phase") == "Running", timeout=20
+            )
+            body = plane.get(name)
+            body["spec"]["shutdown"] = strategy
+            plane.store.update("workflows.argoproj.io", body)
+            await async_wait_until(lambda n=name: plane.phase(n) in ("Failed", "Error"), timeout=30)
+            wf = plane.get(name)
+            assert wf["status"]["message"] == f"Stopped with strategy '{strategy}'", show(wf)
+            assert plane.nodes(name)["slow"]["message"] == f"Stopped with strategy '{strategy}'"
+            handlers = [n for n in wf["status"]["nodes"].values() if n["name"] == f"{name}.onExit"]
+            assert bool(handlers) == handler_runs
