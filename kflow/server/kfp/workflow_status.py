@@ -3,8 +3,8 @@
 The run's state is the workflow's phase through `kflow.api.kfp.states.ARGO_PHASES`,
 as KFP's persistence agent reads it; a run whose termination was asked for is
 `CANCELING` while the workflow stops and `CANCELED` once it has failed. Each node of
-`status.nodes` is a task detail, with the pod Argo named for it (`<workflow>-<template>-<hash>`),
-its parent and children, times and error.
+`status.nodes` is a task detail, with the pod Argo named for it
+(`<workflow>-<template>-<hash>`), its parent and children, times and error.
 """
 
 from __future__ import annotations

@@ -1,17 +1,12 @@
-"""Runs as Argo Workflows: the workflow a run creates, and what its status says.
+"""Runs as Argo Workflows: the workflow object a run creates.
 
 A KFP run executes as one `argoproj.io/v1alpha1` Workflow in the object store, which
 kflow's workflow controller runs. A v1 package already is a workflow: the run's
 parameters become its `spec.arguments.parameters` (declared ones only, as KFP
 checks); a v2 pipeline spec is translated by `kflow.pipelines.to_workflow` (the
-default `IrCompiler`).
-The workflow is labelled `pipeline/runid: <run id>`, as KFP labels it.
-
-Back from the workflow: the run's state (`kflow.api.kfp.states.ARGO_PHASES`), its
-end time and message, and one task detail per node, with the pod Argo named for it.
-`retry` is KFP's `formulateRetryWorkflow`: succeeded and skipped nodes are kept,
-failed DAG nodes go back to Running, the other failed nodes are dropped (their pods
-deleted), so the controller reruns only what failed.
+default `IrCompiler`). The workflow is named after the pipeline with a random
+suffix and labelled `pipeline/runid: <run id>`, as KFP labels it. What its status
+says comes back through `workflow_status`; KFP's retry is `workflow_retry`.
 """
 
 from __future__ import annotations
