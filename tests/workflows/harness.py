@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kflow.api import argo, core  # noqa: F401  (registers the kinds)
+from kflow.api import argo, batch, core  # noqa: F401  (registers the kinds)
 from kflow.api import meta as m
 from kflow.api.admission import admit
 from kflow.api.kinds import registry
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.garbage_collector import GarbageCollector
+from kflow.controllers.jobs import JobController
 from kflow.controllers.manager import Manager
 from kflow.controllers.pods import PodController
 from kflow.controllers.workflows import (
@@ -130,6 +131,7 @@ async def control_plane(
     manager = Manager(store)
     manager.add(PodController(store, runtime, recorder))
     manager.add(GarbageCollector(store, registry))
+    manager.add(JobController(store, recorder))  # for resource templates that make Jobs
     controller = WorkflowController(store, runtime, tmp, recorder)
     manager.add(controller)
     manager.add(CronWorkflowController(store, recorder, now=now))
