@@ -190,3 +190,59 @@ def test_a_bad_workflow_is_refused_with_argo_s_message(up: Up) -> None:
     out = kubectl(up, "create", "-f", str(path), check=False)
     assert "spec.templates[0].dag.tasks[0]: Invalid value" not in out
     assert "templates.main.tasks dependency cycle detected: A->B->A" in out, out
+
+
+def test_a_workflow_goes_on_after_kflow_restarts(tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("kflow-restart")
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "survivor"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [
+                        [{"name": "slow", "template": "slow"}],
+                        [{"name": "after", "template": "after"}],
+                    ],
+                },
+                {
+                    "name": "slow",
+                    "container": {
+                        "image": "alpine",
+                        "command": ["sh", "-c", "sleep 3; echo slept"],
+                    },
+                },
+                {"name": "after", "container": {"image": "alpine", "command": ["echo", "after"]}},
+            ],
+        },
+    }
+    first = Up(home)
+    try:
+        with first.client() as client:
+            client.create(body)
+            wait_until(lambda: _node_phase(client, "slow") == "Running", timeout=30)
+    finally:
+        first.stop()  # the step's pod keeps running without kflow
+    second = Up(home)
+    try:
+        with second.client() as client:
+            wait_until(
+                lambda: phase(client, "survivor") in ("Succeeded", "Failed", "Error"), timeout=60
+            )
+            wf = client.get("workflows", "survivor")
+            assert wf["status"]["phase"] == "Succeeded", yaml.safe_dump(wf["status"])
+            nodes = {n["displayName"]: n for n in wf["status"]["nodes"].values()}
+            assert nodes["slow"]["outputs"]["result"] == "slept"
+            assert nodes["after"]["outputs"]["result"] == "after"
+    finally:
+        second.stop()
+
+
+def _node_phase(client: Client, display: str) -> str:
+    nodes = (client.get("workflows", "survivor").get("status") or {}).get("nodes") or {}
+    return next(
+        (str(n.get("phase")) for n in nodes.values() if n.get("displayName") == display), ""
+    )
