@@ -4,6 +4,8 @@ Everything lives under one data directory (`KFLOW_HOME`, default `~/.kflow`):
 
     kflow.db        the SQLite store (objects, event log)
     runtime/        pods: launch records, logs, emptyDirs, claims
+    workflows/      workflow steps' files while they run (scripts, stdout, /tmp)
+    artifacts/      the artifact store: workflow outputs and step logs, by content
     kubeconfig      for kubectl and the Kubernetes clients
     server.json     where the running server listens, for the kflow CLI and SDK
     token           the bearer token that identifies the local admin (mode 0600)
@@ -38,6 +40,7 @@ import yaml
 
 from kflow import __version__
 from kflow.api import (
+    argo,  # noqa: F401  (registers Argo's Workflow, WorkflowTemplate and CronWorkflow)
     batch,  # noqa: F401  (registers the batch/v1 Job)
     core,  # noqa: F401  (registers the core kinds)
     katib,  # noqa: F401  (registers Katib's Experiment, Trial and Suggestion)
@@ -57,15 +60,25 @@ from kflow.controllers.pods import PodController
 from kflow.controllers.services import ServiceResolver
 from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.training import training_controllers
+from kflow.controllers.workflows import (
+    CronWorkflowController,
+    WorkflowController,
+    register_workflow_validation,
+)
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
+from kflow.server.kfp.backend import KfpBackend
+from kflow.server.kfp.platform import KfpPlatform
 from kflow.server.local_gateway import LocalGateway
 from kflow.store.interface import Store
+from kflow.store.kfp_records import KfpRecordStore
+from kflow.store.memory_kfp_records import MemoryKfpRecords
 from kflow.store.memory_observations import MemoryObservationLog
 from kflow.store.observations import ObservationLog
 from kflow.store.sqlite import SQLiteStore
+from kflow.store.sqlite_kfp_records import SQLiteKfpRecords
 from kflow.store.sqlite_observations import SQLiteObservationLog
 from kflow.tuning_service import TuningService, loopback_candidates
 
@@ -209,6 +222,10 @@ class ControlPlane:
                 MemoryObservationLog() if store else SQLiteObservationLog(self.paths.database)
             )
         self.observations = observations
+        # KFP's pipelines, experiments and runs: the same database, or memory
+        self.kfp_records: KfpRecordStore = (
+            MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
+        )
         self.store = store or SQLiteStore(self.paths.database)
         self.runtime = runtime or LocalRuntime(self.paths.runtime)
         self.token = token
@@ -222,6 +239,11 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
+        register_workflow_validation()
+        self.manager.add(
+            WorkflowController(self.store, self.runtime, self.paths.home, self.recorder)
+        )
+        self.manager.add(CronWorkflowController(self.store, self.recorder))
         self.inference_services = InferenceServiceController(
             self.store,
             gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
@@ -231,12 +253,14 @@ class ControlPlane:
         self.tuning = TuningService(
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
+        self.kfp = KfpPlatform(KfpBackend(self.store, self.kfp_records))
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(
             store=self.store,
             runtime=self.runtime,
             authenticator=authenticator,
             observations=observations,
+            kfp=self.kfp,
         )
 
         self.local_gateway = LocalGateway(self.app.state.gateway)
@@ -246,6 +270,7 @@ class ControlPlane:
         await self.tuning.start()
         await self._start_local_gateway()
         await self.manager.start()
+        await self.kfp.start()
 
     async def _start_local_gateway(self) -> None:
         """The cluster-local gateway transformers reach their predictor through, on a
@@ -261,9 +286,11 @@ class ControlPlane:
         log.info("cluster-local serving gateway on %s", address)
 
     async def stop(self) -> None:
+        await self.kfp.stop()
         await self.manager.stop()
         await self.local_gateway.stop()
         await self.tuning.stop()
+        self.kfp_records.close()
         self.observations.close()
         self.store.close()
 
@@ -386,6 +413,10 @@ def run(
                 f"  kubeconfig: {paths.kubeconfig}   (kubectl --kubeconfig {paths.kubeconfig} get pods)"
             )
             echo(f"  katib db:   {plane.tuning.address}   (Katib's DB manager API)")
+            echo(
+                f"  pipelines:  {url}/apis/v2beta1   (kfp.Client(host=..., existing_token=..., "
+                "ssl_ca_cert=...) from server.json)"
+            )
             echo(
                 "Press Ctrl-C to stop; running pods keep running and are adopted on the next start."
             )

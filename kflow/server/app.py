@@ -28,6 +28,8 @@ from kflow.server import observations as observation_routes
 from kflow.server.context import ServerContext
 from kflow.server.gateway import Gateway
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
+from kflow.server.kfp import routes as kfp_routes
+from kflow.server.kfp.platform import KfpPlatform
 from kflow.server.responses import JSONResponse, error_response
 from kflow.server.sessions import SessionAuthenticator, Sessions
 from kflow.store.interface import Store
@@ -90,6 +92,7 @@ def create_app(
     authorizer: Authorizer | None = None,
     observations: ObservationLog | None = None,
     serving_transport: httpx.AsyncBaseTransport | None = None,
+    kfp: KfpPlatform | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
 
@@ -103,7 +106,8 @@ def create_app(
     the serving gateway (and the web UI, for a model server URL) reach model servers (a
     test double; default: the network). Browsers sign in once at `/ui/login` and then
     carry a session cookie, which every route accepts besides `authenticator`'s
-    credentials.
+    credentials. With `kfp`, the Kubeflow Pipelines REST API is served at
+    `/apis/v2beta1`.
     """
     sessions = SessionAuthenticator(authenticator or LocalAuthenticator(), Sessions())
     ctx = ServerContext(
@@ -134,6 +138,8 @@ def create_app(
 
     if observations is not None:
         app.include_router(observation_routes.router(ctx, observations, _guarded))
+    if kfp is not None:  # before the resource routes, which would read v2beta1 as a group
+        app.include_router(kfp_routes.router(ctx, kfp))
 
     # -- resources (first: they are the hot path) -----------------------------
 

@@ -1,0 +1,408 @@
+"""One pass over a workflow's templates: Argo's `executeTemplate` and what it needs.
+
+An `Execution` lives for one reconcile. It holds the workflow (a copy), its node
+tree and pods, the global variables, and the template resolver, and walks the tree
+from whatever node it is asked to run: a node that is fulfilled is returned as it
+is; otherwise its template is resolved, filled with its arguments and run by type
+(`leaves` for pods, resources and suspends, `steps`, `dag`), under a retry node
+when the template has a `retryStrategy`. Nothing here waits: each pass moves every
+node as far as the state of its pods allows, and says (`requeue`) when it wants to
+look again because of a timer (a backoff, a suspend's duration, a deadline).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+from kflow.api import meta as m
+from kflow.api.argo import contracts as c
+from kflow.api.argo.naming import pod_name
+from kflow.controllers.events import EventRecorder
+from kflow.controllers.workflows.artifacts import ArtifactStore
+from kflow.controllers.workflows.durations import parse_duration
+from kflow.controllers.workflows.nodes import Node, Nodes, fulfilled, unsuccessful
+from kflow.controllers.workflows.scope import Scope, global_scope
+from kflow.controllers.workflows.staging import Staging
+from kflow.controllers.workflows.templates import (
+    ArgumentError,
+    Resolver,
+    Source,
+    TemplateNotFound,
+    process_args,
+    template_type,
+)
+from kflow.runtime.interface import Runtime
+from kflow.store.interface import Store
+from kflow.workflows.errors import TemplateError
+from kflow.workflows.expr import evaluate_bool
+from kflow.workflows.variables import expression_env, substitute_tree
+
+Obj = dict[str, Any]
+LogReader = Callable[[str, str], bytes | None]
+"""Reads a container's whole log: (pod uid, container) -> bytes, None when unknown."""
+
+
+@dataclasses.dataclass
+class Env:
+    """What an execution uses besides the workflow: the ports and kflow's own stores."""
+
+    store: Store
+    runtime: Runtime
+    artifacts: ArtifactStore
+    staging: Staging
+    recorder: EventRecorder
+    read_log: LogReader
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """How a node was asked for: its name, the holder (step, task, ...), its arguments."""
+
+    name: str
+    holder: Obj
+    source: Source
+    arguments: Obj | None
+    boundary_id: str = ""
+
+
+class Execution:
+    """The state of one pass over one workflow."""
+
+    def __init__(self, env: Env, wf: Obj, spec: Obj, resolver: Resolver, now: dt.datetime) -> None:
+        self.env = env
+        self.wf = wf
+        self.name = m.name_of(wf)
+        self.namespace = m.namespace_of(wf)
+        self.uid = str(m.meta(wf).get("uid") or "")
+        self.spec = spec
+        self.status: Obj = wf.setdefault("status", {})
+        self.nodes = Nodes(self.name, self.status.setdefault("nodes", {}), now)
+        self.now = now
+        self.resolver = resolver
+        self.globals = global_scope(wf, spec, now)
+        self.pods: dict[str, Obj] = {}  # node id -> pod
+        self.requeue: float | None = None
+        self.blocked = False  # nothing new may start (deadline, shutdown, suspend)
+        self.active_pods = 0
+        self.deadline: dt.datetime | None = None
+        # processed steps/dag templates by node id, for their children's parallelism
+        self.boundary_templates: dict[str, Obj] = {}
+
+    # -- small services ----------------------------------------------------------------
+
+    def wake_in(self, seconds: float) -> None:
+        """Ask for another pass within `seconds`."""
+        seconds = max(seconds, 0.05)
+        self.requeue = seconds if self.requeue is None else min(self.requeue, seconds)
+
+    def claims(self) -> list[Obj]:
+        return list(self.status.get("persistentVolumeClaims") or [])
+
+    def pod_name_of(self, node_name: str, template: Obj) -> str:
+        return pod_name(self.name, node_name, str(template.get("name") or ""))
+
+    def publish_outputs(self, outputs: Obj | None) -> None:
+        """Outputs with a `globalName` become `workflow.outputs.*` (Argo's global scope)."""
+        if not outputs:
+            return
+        for kind in ("parameters", "artifacts"):
+            for item in outputs.get(kind) or []:
+                name = item.get("globalName")
+                if not name:
+                    continue
+                published = self.status.setdefault("outputs", {}).setdefault(kind, [])
+                entry = {k: v for k, v in item.items() if k not in ("globalName", "valueFrom")}
+                entry["name"] = name
+                kept = [p for p in published if p.get("name") != name]
+                if [*kept, entry] != published:
+                    published[:] = [*kept, entry]
+                    self.nodes.changed = True
+                if kind == "parameters" and entry.get("value") is not None:
+                    self.globals[f"workflow.outputs.parameters.{name}"] = str(entry["value"])
+
+    def workflow_scope(self) -> Scope:
+        scope = Scope()
+        scope.add_outputs("workflow", self.status.get("outputs"))
+        return scope
+
+    def error_node(self, call: Call, message: str) -> Node:
+        """A node that could not run as asked: Argo's Skipped node in phase Error."""
+        node = self.nodes.get(call.name)
+        if node is not None:
+            return self.nodes.mark(node, c.NodePhase.ERROR, message)
+        return self.nodes.init(
+            call.name,
+            c.NodeType.SKIPPED,
+            c.NodePhase.ERROR,
+            template=call.holder.get("template"),
+            template_ref=call.holder.get("templateRef"),
+            template_scope=call.source.scope,
+            boundary_id=call.boundary_id,
+            message=message,
+        )
+
+    def init_node(self, call: Call, type_: c.NodeType, tmpl: Obj, **extra: Any) -> Node:
+        """A node for a template that runs (Argo's `initializeExecutableNode`)."""
+        inputs = tmpl.get("inputs")
+        return self.nodes.init(
+            call.name,
+            type_,
+            extra.pop("phase", c.NodePhase.RUNNING),
+            template=call.holder.get("template")
+            or (None if call.holder.get("templateRef") else tmpl.get("name")),
+            template_ref=call.holder.get("templateRef"),
+            template_scope=call.source.scope,
+            boundary_id=call.boundary_id,
+            inputs=inputs
+            if inputs and (inputs.get("parameters") or inputs.get("artifacts"))
+            else None,
+            **extra,
+        )
+
+    # -- parallelism -------------------------------------------------------------------
+
+    def may_start(self, tmpl: Obj, node: Node | None, boundary_id: str) -> bool:
+        """Argo's `checkParallelism`: may a node (new, or a steps/dag) move on now?"""
+        limit = self.spec.get("parallelism")
+        kind = template_type(tmpl)
+        if (
+            node is None
+            and isinstance(limit, int)
+            and kind in c.POD_TYPES
+            and self.active_pods >= limit
+        ):
+            return False
+        failing = node is not None and kind in ("steps", "dag") and tmpl.get("failFast")
+        if node is not None and failing and self._unsuccessful_children(node["id"]):
+            message = "template has failed or errored children and failFast enabled"
+            self.nodes.mark(node, c.NodePhase.FAILED, message)
+            return False
+        if boundary_id and (node is None or node.get("phase") not in ("Pending", "Running")):
+            boundary = self.nodes.by_id.get(boundary_id)
+            btmpl = self.boundary_templates.get(boundary_id)
+            if boundary is not None and btmpl is not None:
+                if btmpl.get("failFast") and self._unsuccessful_children(boundary_id):
+                    message = "template has failed or errored children and failFast enabled"
+                    self.nodes.mark(boundary, c.NodePhase.FAILED, message)
+                    return False
+                bl = btmpl.get("parallelism")
+                if isinstance(bl, int) and self._active_children(boundary_id) >= bl:
+                    return False
+        return True
+
+    def _unsuccessful_children(self, boundary_id: str) -> int:
+        return sum(
+            1
+            for n in self.nodes.by_id.values()
+            if n.get("boundaryID") == boundary_id
+            and unsuccessful(n)
+            and n.get("type")
+            in (c.NodeType.POD.value, c.NodeType.STEPS.value, c.NodeType.DAG.value)
+        )
+
+    def _active_children(self, boundary_id: str) -> int:
+        kinds = (c.NodeType.POD.value, c.NodeType.STEPS.value, c.NodeType.DAG.value)
+        return sum(
+            1
+            for n in self.nodes.by_id.values()
+            if n.get("boundaryID") == boundary_id
+            and n.get("type") in kinds
+            and n.get("phase") in ("Pending", "Running")
+        )
+
+    # -- the walk ----------------------------------------------------------------------
+
+    def execute(self, call: Call, *, on_exit: bool = False) -> Node | None:
+        """Run (or look at) the node `call` names; None when it may not start yet."""
+        node = self.nodes.get(call.name)
+        if node is not None and fulfilled(node):
+            return node
+        try:
+            tmpl, source = self.resolver.resolve(call.holder, call.source)
+        except TemplateNotFound as error:
+            return self.error_node(call, str(error))
+        retry = tmpl.get("retryStrategy") or self.spec.get("retryStrategy")
+        kind = template_type(tmpl)
+        local: dict[str, str] = {}
+        if kind in c.POD_TYPES and not retry:
+            local["pod.name"] = self.pod_name_of(call.name, tmpl)
+        try:
+            processed = process_args(tmpl, call.arguments, self.globals, local)
+        except (ArgumentError, TemplateError) as error:
+            return self.error_node(call, str(error))
+        if node is None and self.blocked and not on_exit:
+            return None
+        if not self.may_start(processed, node, call.boundary_id):
+            return self.nodes.get(call.name)
+        if kind in ("steps", "dag"):
+            self.boundary_templates[self.nodes.id_of(call.name)] = processed
+        if retry:
+            return self._execute_retried(call, tmpl, processed, source, on_exit=on_exit)
+        return self.dispatch(call, processed, source, on_exit=on_exit)
+
+    def dispatch(
+        self, call: Call, tmpl: Obj, source: Source, *, on_exit: bool = False
+    ) -> Node | None:
+        from kflow.controllers.workflows import dag, leaves, steps  # the walk recurses through them
+
+        kind = template_type(tmpl)
+        if kind in ("container", "script"):
+            return leaves.execute_pod(self, call, tmpl)
+        if kind == "resource":
+            return leaves.execute_resource(self, call, tmpl)
+        if kind == "suspend":
+            return leaves.execute_suspend(self, call, tmpl)
+        if kind == "steps":
+            return steps.execute_steps(self, call, tmpl, source)
+        if kind == "dag":
+            return dag.execute_dag(self, call, tmpl, source)
+        return self.error_node(call, f"Template '{tmpl.get('name')}' missing specification")
+
+    # -- retries -----------------------------------------------------------------------
+
+    def _execute_retried(
+        self, call: Call, tmpl: Obj, processed: Obj, source: Source, *, on_exit: bool
+    ) -> Node | None:
+        strategy = substitute_tree(
+            dict(tmpl.get("retryStrategy") or self.spec.get("retryStrategy") or {}),
+            self.globals,
+            strict=False,
+        )
+        retry = self.nodes.get(call.name) or self.init_node(call, c.NodeType.RETRY, processed)
+        try:
+            proceed = self._process_retries(retry, strategy)
+        except (ValueError, TemplateError) as error:
+            return self.nodes.mark(retry, c.NodePhase.ERROR, str(error))
+        if fulfilled(retry) or not proceed:
+            return retry
+        children = retry.get("children") or []
+        last = self.nodes.child(retry, -1)
+        index = len(children) - 1 if last is not None and not fulfilled(last) else len(children)
+        child_name = f"{call.name}({index})"
+        local = {"retries": str(index)}
+        kind = template_type(tmpl)
+        if kind in c.POD_TYPES:
+            local["pod.name"] = self.pod_name_of(child_name, tmpl)
+        try:
+            child_tmpl = process_args(tmpl, call.arguments, self.globals, local)
+        except (ArgumentError, TemplateError) as error:
+            return self.nodes.mark(retry, c.NodePhase.ERROR, str(error))
+        child_call = dataclasses.replace(call, name=child_name)
+        child = self.dispatch(child_call, child_tmpl, source, on_exit=on_exit)
+        if child is None:
+            return retry
+        self.nodes.add_child(retry, child["id"])
+        if fulfilled(child):
+            try:
+                self._process_retries(retry, strategy)
+            except (ValueError, TemplateError) as error:
+                self.nodes.mark(retry, c.NodePhase.ERROR, str(error))
+            if not fulfilled(retry):
+                self.wake_in(0.05)
+        return retry
+
+    def _process_retries(self, node: Node, strategy: Obj) -> bool:
+        """Argo's `processNodeRetries`: settle the retry node, or say a new try may start."""
+        last = self.nodes.child(node, -1)
+        if last is None or not fulfilled(last):
+            return True
+        if not unsuccessful(last):
+            if last.get("outputs"):
+                self.nodes.set(node, "outputs", last["outputs"])
+            self.nodes.mark(node, last["phase"], last.get("message", ""))
+            return True
+        phase, message = last["phase"], str(last.get("message") or "")
+        if self.blocked:
+            self.nodes.mark(node, phase, message)
+            return True
+        backoff = strategy.get("backoff") or {}
+        children = node.get("children") or []
+        if backoff:
+            max_deadline: dt.datetime | None = None
+            if backoff.get("maxDuration") not in (None, ""):
+                first = self.nodes.child(node, 0) or last
+                started = m.parse_timestamp(str(first["startedAt"]))
+                max_deadline = started + dt.timedelta(
+                    seconds=parse_duration(
+                        backoff["maxDuration"], "retryStrategy.backoff.maxDuration"
+                    )
+                )
+                if self.now > max_deadline:
+                    self.nodes.mark(node, phase, c.MESSAGE_MAX_DURATION)
+                    return True
+            if backoff.get("duration") in (None, ""):
+                raise ValueError("no base duration specified for retryStrategy")
+            wait = parse_duration(backoff["duration"], "retryStrategy.backoff.duration")
+            factor = backoff.get("factor")
+            if factor not in (None, "") and int(factor) > 0:
+                wait *= math.pow(int(factor), len(children) - 1)
+            ready = m.parse_timestamp(str(last.get("finishedAt") or last["startedAt"]))
+            ready += dt.timedelta(seconds=wait)
+            if max_deadline is not None and ready > max_deadline:
+                self.nodes.mark(node, phase, "Backoff would exceed max duration limit")
+                return True
+            if self.now < ready:
+                self.wake_in((ready - self.now).total_seconds())
+                self.nodes.mark(node, node["phase"], f"Backoff for {_human(wait)}")
+                return False
+            self.nodes.mark(node, node["phase"], "")
+        policy = strategy.get("retryPolicy") or (
+            c.RetryPolicy.ALWAYS.value
+            if strategy.get("expression")
+            else c.RetryPolicy.ON_FAILURE.value
+        )
+        on_failed = policy in (c.RetryPolicy.ALWAYS.value, c.RetryPolicy.ON_FAILURE.value)
+        on_error = policy in (c.RetryPolicy.ALWAYS.value, c.RetryPolicy.ON_ERROR.value)
+        if policy == c.RetryPolicy.ON_TRANSIENT_ERROR.value:
+            on_failed = on_error = _transient(message)
+        if (phase == c.NodePhase.FAILED.value and not on_failed) or (
+            phase == c.NodePhase.ERROR.value and not on_error
+        ):
+            self.nodes.mark(node, phase, message)
+            return True
+        expression = strategy.get("expression")
+        if expression:
+            env = expression_env({**self.globals, **_last_retry(last, self.now)})
+            if not evaluate_bool(str(expression), env):
+                self.nodes.mark(node, phase, "retryStrategy.expression evaluated to false")
+                return True
+        limit = strategy.get("limit")
+        if limit not in (None, "") and len(children) > int(limit):
+            self.nodes.mark(node, phase, c.MESSAGE_NO_MORE_RETRIES)
+            return True
+        return True
+
+
+def _last_retry(last: Node, now: dt.datetime) -> dict[str, str]:
+    started = m.parse_timestamp(str(last["startedAt"]))
+    finished = m.parse_timestamp(str(last.get("finishedAt") or m.timestamp(now)))
+    return {
+        "lastRetry.exitCode": str((last.get("outputs") or {}).get("exitCode") or "-1"),
+        "lastRetry.status": str(last.get("phase") or ""),
+        "lastRetry.duration": str(int((finished - started).total_seconds())),
+        "lastRetry.message": str(last.get("message") or ""),
+    }
+
+
+_TRANSIENT = ("pod deleted", "connection refused", "timeout", "i/o timeout", "Unschedulable")
+
+
+def _transient(message: str) -> bool:
+    """Argo's `IsTransientErr`, for what kflow's failures say."""
+    return any(word in message for word in _TRANSIENT)
+
+
+def _human(seconds: float) -> str:
+    """`1s`, `2m0s` — how Argo prints a backoff."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{seconds:g}s"
+    minutes, rest = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{rest}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes}m{rest}s"
