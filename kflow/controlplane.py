@@ -227,7 +227,10 @@ class ControlPlane:
             MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
         )
         self.store = store or SQLiteStore(self.paths.database)
-        self.runtime = runtime or LocalRuntime(self.paths.runtime)
+        # pods see KFLOW_HOME: the pipeline launcher and model server find this data dir
+        self.runtime = runtime or LocalRuntime(
+            self.paths.runtime, pod_env={"KFLOW_HOME": str(self.paths.home)}
+        )
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)
