@@ -4,7 +4,8 @@ The best trial's model directory (weights plus the `model.py` that serves them) 
 the demo's claim, so the InferenceService points at it with `pvc://`; kflow's
 controller runs `kflow serve` as its replica, and the demo sends held-out digits
 through the server's gateway (`/serving/<ns>/<name>/...`) in the KServe V1 shape,
-then reads the answer: the predicted class per image and how many were right.
+then reads the answer: the predicted class per image and how many were right. The
+server stays up for the draw-a-digit step; `retire` stops it before the demo ends.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from rich.console import Console
 from sklearn.datasets import load_digits
 
+from kflow.api import meta as m
 from kflow.api.kserve.contracts import ISVC_LABEL
 from kflow.sdk import Client
 
@@ -67,13 +69,14 @@ def serve(client: Client, namespace: str, model_path: str, console: Console) -> 
         "  truth:     " + " ".join(str(t) for t in truth) + "\n"
         "  predicted: " + " ".join(str(p) for p in predicted)
     )
-    _retire(client)
     return f"Ready, {right}/{SAMPLES} digits read right through the gateway", right > SAMPLES // 2
 
 
-def _retire(client: Client) -> None:
-    """Stop the model server: the demo's control plane stops next, and a server
-    (restartPolicy Always) must not outlive it. The model stays on the claim."""
+def retire(client: Client) -> None:
+    """Stop the model server, if it runs: the demo's control plane stops next, and a
+    server (restartPolicy Always) must not outlive it. The model stays on the claim."""
+    if not any(m.name_of(i) == NAME for i in client.list("inferenceservices").items):
+        return
     client.delete("inferenceservices", NAME)
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while client.list("pods", labels=f"{ISVC_LABEL}={NAME}").items:
