@@ -122,7 +122,8 @@ async def test_a_workflow_deadline_stops_what_runs(tmp_path: Path) -> None:
         (logs,) = nodes["slow"].get("outputs", {}).get("artifacts") or [show(wf)]
         assert logs["name"] == "main-logs"
         assert plane.controller.artifacts.read_bytes(logs["kflow"]["key"]) == b"begun\n"
-        assert not plane.store.list("pods", "default").items
+        # stopped: its pod goes (deletion waits for the processes to end)
+        await async_wait_until(lambda: not plane.store.list("pods", "default").items, timeout=20)
 
 
 @runs_async

@@ -2,8 +2,8 @@
 
 `controller.WorkflowController` is the reconcile loop; `operator.Operator` one pass
 (Argo's `operate()`), walking the templates through `execution.Execution` with
-`steps`, `dag` and `leaves` (pods, resources, suspends); `nodes` is the node tree,
-`scope`/`references`/`templates` the variables and template resolution (Argo's
+`retries`, `steps`, `dag`, `leaves` (pods) and `actions` (resources, suspends);
+`nodes` is the node tree, `scope`/`references`/`templates` the variables and template resolution (Argo's
 template language itself is `kflow.workflows`), `podspec`/`podstatus`/`staging` the
 pods and their files, `artifacts` kflow's content-addressed artifact store.
 `admission` adds the checks that need the template language to the kinds;

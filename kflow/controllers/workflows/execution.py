@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,6 @@ from kflow.api.argo import contracts as c
 from kflow.api.argo.naming import pod_name
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.workflows.artifacts import ArtifactStore
-from kflow.controllers.workflows.durations import parse_duration
 from kflow.controllers.workflows.nodes import Node, Nodes, fulfilled, unsuccessful
 from kflow.controllers.workflows.scope import Scope, global_scope
 from kflow.controllers.workflows.staging import Staging
@@ -38,8 +36,6 @@ from kflow.controllers.workflows.templates import (
 from kflow.runtime.interface import Runtime
 from kflow.store.interface import Store
 from kflow.workflows.errors import TemplateError
-from kflow.workflows.expr import evaluate_bool
-from kflow.workflows.variables import expression_env, substitute_tree
 
 Obj = dict[str, Any]
 LogReader = Callable[[str, str], bytes | None]
@@ -241,21 +237,23 @@ class Execution:
         if kind in ("steps", "dag"):
             self.boundary_templates[self.nodes.id_of(call.name)] = processed
         if retry:
-            return self._execute_retried(call, tmpl, processed, source, on_exit=on_exit)
+            from kflow.controllers.workflows.retries import execute_retried  # recursion
+
+            return execute_retried(self, call, tmpl, source, on_exit=on_exit)
         return self.dispatch(call, processed, source, on_exit=on_exit)
 
     def dispatch(
         self, call: Call, tmpl: Obj, source: Source, *, on_exit: bool = False
     ) -> Node | None:
-        from kflow.controllers.workflows import dag, leaves, steps  # the walk recurses through them
+        from kflow.controllers.workflows import actions, dag, leaves, steps  # (recursion)
 
         kind = template_type(tmpl)
         if kind in ("container", "script"):
             return leaves.execute_pod(self, call, tmpl)
         if kind == "resource":
-            return leaves.execute_resource(self, call, tmpl)
+            return actions.execute_resource(self, call, tmpl)
         if kind == "suspend":
-            return leaves.execute_suspend(self, call, tmpl)
+            return actions.execute_suspend(self, call, tmpl)
         if kind == "steps":
             return steps.execute_steps(self, call, tmpl, source)
         if kind == "dag":
@@ -263,146 +261,3 @@ class Execution:
         return self.error_node(call, f"Template '{tmpl.get('name')}' missing specification")
 
     # -- retries -----------------------------------------------------------------------
-
-    def _execute_retried(
-        self, call: Call, tmpl: Obj, processed: Obj, source: Source, *, on_exit: bool
-    ) -> Node | None:
-        strategy = substitute_tree(
-            dict(tmpl.get("retryStrategy") or self.spec.get("retryStrategy") or {}),
-            self.globals,
-            strict=False,
-        )
-        retry = self.nodes.get(call.name) or self.init_node(call, c.NodeType.RETRY, processed)
-        try:
-            proceed = self._process_retries(retry, strategy)
-        except (ValueError, TemplateError) as error:
-            return self.nodes.mark(retry, c.NodePhase.ERROR, str(error))
-        if fulfilled(retry) or not proceed:
-            return retry
-        children = retry.get("children") or []
-        last = self.nodes.child(retry, -1)
-        index = len(children) - 1 if last is not None and not fulfilled(last) else len(children)
-        child_name = f"{call.name}({index})"
-        local = {"retries": str(index)}
-        kind = template_type(tmpl)
-        if kind in c.POD_TYPES:
-            local["pod.name"] = self.pod_name_of(child_name, tmpl)
-        try:
-            child_tmpl = process_args(tmpl, call.arguments, self.globals, local)
-        except (ArgumentError, TemplateError) as error:
-            return self.nodes.mark(retry, c.NodePhase.ERROR, str(error))
-        child_call = dataclasses.replace(call, name=child_name)
-        child = self.dispatch(child_call, child_tmpl, source, on_exit=on_exit)
-        if child is None:
-            return retry
-        self.nodes.add_child(retry, child["id"])
-        if fulfilled(child):
-            try:
-                self._process_retries(retry, strategy)
-            except (ValueError, TemplateError) as error:
-                self.nodes.mark(retry, c.NodePhase.ERROR, str(error))
-            if not fulfilled(retry):
-                self.wake_in(0.05)
-        return retry
-
-    def _process_retries(self, node: Node, strategy: Obj) -> bool:
-        """Argo's `processNodeRetries`: settle the retry node, or say a new try may start."""
-        last = self.nodes.child(node, -1)
-        if last is None or not fulfilled(last):
-            return True
-        if not unsuccessful(last):
-            if last.get("outputs"):
-                self.nodes.set(node, "outputs", last["outputs"])
-            self.nodes.mark(node, last["phase"], last.get("message", ""))
-            return True
-        phase, message = last["phase"], str(last.get("message") or "")
-        if self.blocked:
-            self.nodes.mark(node, phase, message)
-            return True
-        backoff = strategy.get("backoff") or {}
-        children = node.get("children") or []
-        if backoff:
-            max_deadline: dt.datetime | None = None
-            if backoff.get("maxDuration") not in (None, ""):
-                first = self.nodes.child(node, 0) or last
-                started = m.parse_timestamp(str(first["startedAt"]))
-                max_deadline = started + dt.timedelta(
-                    seconds=parse_duration(
-                        backoff["maxDuration"], "retryStrategy.backoff.maxDuration"
-                    )
-                )
-                if self.now > max_deadline:
-                    self.nodes.mark(node, phase, c.MESSAGE_MAX_DURATION)
-                    return True
-            if backoff.get("duration") in (None, ""):
-                raise ValueError("no base duration specified for retryStrategy")
-            wait = parse_duration(backoff["duration"], "retryStrategy.backoff.duration")
-            factor = backoff.get("factor")
-            if factor not in (None, "") and int(factor) > 0:
-                wait *= math.pow(int(factor), len(children) - 1)
-            ready = m.parse_timestamp(str(last.get("finishedAt") or last["startedAt"]))
-            ready += dt.timedelta(seconds=wait)
-            if max_deadline is not None and ready > max_deadline:
-                self.nodes.mark(node, phase, "Backoff would exceed max duration limit")
-                return True
-            if self.now < ready:
-                self.wake_in((ready - self.now).total_seconds())
-                self.nodes.mark(node, node["phase"], f"Backoff for {_human(wait)}")
-                return False
-            self.nodes.mark(node, node["phase"], "")
-        policy = strategy.get("retryPolicy") or (
-            c.RetryPolicy.ALWAYS.value
-            if strategy.get("expression")
-            else c.RetryPolicy.ON_FAILURE.value
-        )
-        on_failed = policy in (c.RetryPolicy.ALWAYS.value, c.RetryPolicy.ON_FAILURE.value)
-        on_error = policy in (c.RetryPolicy.ALWAYS.value, c.RetryPolicy.ON_ERROR.value)
-        if policy == c.RetryPolicy.ON_TRANSIENT_ERROR.value:
-            on_failed = on_error = _transient(message)
-        if (phase == c.NodePhase.FAILED.value and not on_failed) or (
-            phase == c.NodePhase.ERROR.value and not on_error
-        ):
-            self.nodes.mark(node, phase, message)
-            return True
-        expression = strategy.get("expression")
-        if expression:
-            env = expression_env({**self.globals, **_last_retry(last, self.now)})
-            if not evaluate_bool(str(expression), env):
-                self.nodes.mark(node, phase, "retryStrategy.expression evaluated to false")
-                return True
-        limit = strategy.get("limit")
-        if limit not in (None, "") and len(children) > int(limit):
-            self.nodes.mark(node, phase, c.MESSAGE_NO_MORE_RETRIES)
-            return True
-        return True
-
-
-def _last_retry(last: Node, now: dt.datetime) -> dict[str, str]:
-    started = m.parse_timestamp(str(last["startedAt"]))
-    finished = m.parse_timestamp(str(last.get("finishedAt") or m.timestamp(now)))
-    return {
-        "lastRetry.exitCode": str((last.get("outputs") or {}).get("exitCode") or "-1"),
-        "lastRetry.status": str(last.get("phase") or ""),
-        "lastRetry.duration": str(int((finished - started).total_seconds())),
-        "lastRetry.message": str(last.get("message") or ""),
-    }
-
-
-_TRANSIENT = ("pod deleted", "connection refused", "timeout", "i/o timeout", "Unschedulable")
-
-
-def _transient(message: str) -> bool:
-    """Argo's `IsTransientErr`, for what kflow's failures say."""
-    return any(word in message for word in _TRANSIENT)
-
-
-def _human(seconds: float) -> str:
-    """`1s`, `2m0s` — how Argo prints a backoff."""
-    whole = int(seconds)
-    if whole < 60:
-        return f"{seconds:g}s"
-    minutes, rest = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m{rest}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes}m{rest}s"

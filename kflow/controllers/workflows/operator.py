@@ -135,7 +135,8 @@ class Operator:
         status = wf.setdefault("status", {})
         before = json.dumps(status, sort_keys=True)
         spec, problem = self._spec(wf, fetch)
-        resolver = Resolver(Source.of(LOCAL, spec), status.setdefault("storedTemplates", {}), fetch)
+        local = Source.of(f"{LOCAL}/{m.name_of(wf)}", spec)
+        resolver = Resolver(local, status.setdefault("storedTemplates", {}), fetch)
         ex = Execution(self.env, wf, spec, resolver, now)
         if not status.get("phase") or status.get("phase") == c.NodePhase.PENDING.value:
             self._mark(ex, c.NodePhase.RUNNING.value, "")

@@ -39,7 +39,7 @@ class TemplateNotFound(LookupError):
 class Source:
     """Where names resolve: the workflow itself, or a (Cluster)WorkflowTemplate."""
 
-    scope: str  # "local", "namespaced/<name>" or "cluster/<name>"
+    scope: str  # "local/<workflow>", "namespaced/<name>" or "cluster/<name>" (Argo's)
     templates: dict[str, Obj]
 
     @classmethod
@@ -57,7 +57,7 @@ class Resolver:
         self.local = local
         self.stored = stored  # status.storedTemplates, written through
         self.fetch = fetch
-        self._sources: dict[str, Source] = {LOCAL: local}
+        self._sources: dict[str, Source] = {local.scope: local}
         self.stored_changed = False
 
     def source(self, scope: str) -> Source:
@@ -65,6 +65,8 @@ class Resolver:
         if scope in self._sources:
             return self._sources[scope]
         kind, _, name = scope.partition("/")
+        if kind == LOCAL:
+            return self.local
         body = self.fetch(kind == "cluster", name)
         if body is None:
             what = "clusterworkflowtemplates" if kind == "cluster" else "workflowtemplates"
