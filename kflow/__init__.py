@@ -8,6 +8,7 @@
 
     kflow.train(fn, num_workers=2)       # a function as a PyTorchJob, logs streamed
     kflow.tune(objective, {"lr": kflow.search.loguniform(1e-4, 1e-1)})  # a Katib Experiment
+    kflow.run_pipeline(my_pipeline, arguments={"x": 1})  # a kfp v2 pipeline, outputs back
 
 Names are imported lazily, so `import kflow` stays cheap for the processes that only
 need a submodule (every pod's supervisor imports the package).
@@ -19,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ApiError", "Client", "__version__", "report", "search", "train", "tune"]
+__all__ = ["ApiError", "Client", "__version__", "report", "run_pipeline", "search", "train", "tune"]
 
 if TYPE_CHECKING:
     from kflow.api.errors import ApiError
     from kflow.sdk import Client, search
+    from kflow.sdk.pipelines import run_pipeline
     from kflow.sdk.training import train
     from kflow.sdk.trialrunner import report
     from kflow.sdk.tuning import tune
@@ -34,6 +36,7 @@ _LAZY = {
     "train": "kflow.sdk.training",
     "tune": "kflow.sdk.tuning",
     "report": "kflow.sdk.trialrunner",
+    "run_pipeline": "kflow.sdk.pipelines",
 }
 _MODULES = {"search": "kflow.sdk.search"}
 

@@ -4,6 +4,8 @@ Everything lives under one data directory (`KFLOW_HOME`, default `~/.kflow`):
 
     kflow.db        the SQLite store (objects, event log)
     runtime/        pods: launch records, logs, emptyDirs, claims
+    workflows/      workflow steps' files while they run (scripts, stdout, /tmp)
+    artifacts/      the artifact store: workflow outputs and step logs, by content
     kubeconfig      for kubectl and the Kubernetes clients
     server.json     where the running server listens, for the kflow CLI and SDK
     token           the bearer token that identifies the local admin (mode 0600)
@@ -38,6 +40,7 @@ import yaml
 
 from kflow import __version__
 from kflow.api import (
+    argo,  # noqa: F401  (registers Argo's Workflow, WorkflowTemplate and CronWorkflow)
     batch,  # noqa: F401  (registers the batch/v1 Job)
     core,  # noqa: F401  (registers the core kinds)
     katib,  # noqa: F401  (registers Katib's Experiment, Trial and Suggestion)
@@ -58,23 +61,36 @@ from kflow.controllers.services import ServiceResolver
 from kflow.controllers.serving import InferenceServiceController
 from kflow.controllers.serving.traffic import ServingTraffic
 from kflow.controllers.training import training_controllers
+from kflow.controllers.workflows import (
+    CronWorkflowController,
+    WorkflowController,
+    register_workflow_validation,
+)
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
 from kflow.server.grpc_gateway import GrpcGateway
 from kflow.server.identity import Identity, TokenAuthenticator
+from kflow.server.kfp.backend import KfpBackend
+from kflow.server.kfp.platform import KfpPlatform
+from kflow.server.local_gateway import LocalGateway
 from kflow.store.interface import Store
+from kflow.store.kfp_records import KfpRecordStore
+from kflow.store.memory_kfp_records import MemoryKfpRecords
 from kflow.store.memory_observations import MemoryObservationLog
 from kflow.store.observations import ObservationLog
 from kflow.store.sqlite import SQLiteStore
+from kflow.store.sqlite_kfp_records import SQLiteKfpRecords
 from kflow.store.sqlite_observations import SQLiteObservationLog
-from kflow.tuning_service import TuningService
+from kflow.tuning_service import TuningService, loopback_candidates
 
 log = logging.getLogger("kflow")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8372
 GRACEFUL_SHUTDOWN_SECONDS = 3
+LOCAL_GATEWAY_PORT = 8080
+"""The cluster-local serving gateway's port, on the data directory's loopback address."""
 # Kubeflow installs into `kubeflow`, and tutorials (the seeds too) submit there
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "kubeflow")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
@@ -208,8 +224,15 @@ class ControlPlane:
                 MemoryObservationLog() if store else SQLiteObservationLog(self.paths.database)
             )
         self.observations = observations
+        # KFP's pipelines, experiments and runs: the same database, or memory
+        self.kfp_records: KfpRecordStore = (
+            MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
+        )
         self.store = store or SQLiteStore(self.paths.database)
-        self.runtime = runtime or LocalRuntime(self.paths.runtime)
+        # pods see KFLOW_HOME: the pipeline launcher and model server find this data dir
+        self.runtime = runtime or LocalRuntime(
+            self.paths.runtime, pod_env={"KFLOW_HOME": str(self.paths.home)}
+        )
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)
@@ -221,19 +244,24 @@ class ControlPlane:
         self.manager.add(JobController(self.store))
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
+        register_workflow_validation()
+        self.manager.add(
+            WorkflowController(self.store, self.runtime, self.paths.home, self.recorder)
+        )
+        self.manager.add(CronWorkflowController(self.store, self.recorder))
         # what the gateway counts is what the InferenceService autoscaler reads
         self.serving_traffic = ServingTraffic()
-        self.manager.add(
-            InferenceServiceController(
-                self.store,
-                gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
-                recorder=self.recorder,
-                traffic=self.serving_traffic,
-            )
+        self.inference_services = InferenceServiceController(
+            self.store,
+            gateway_url=url or f"https://{DEFAULT_HOST}:{DEFAULT_PORT}",
+            recorder=self.recorder,
+            traffic=self.serving_traffic,
         )
+        self.manager.add(self.inference_services)
         self.tuning = TuningService(
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
+        self.kfp = KfpPlatform(KfpBackend(self.store, self.kfp_records))
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(
             store=self.store,
@@ -241,13 +269,31 @@ class ControlPlane:
             authenticator=authenticator,
             observations=observations,
             serving_traffic=self.serving_traffic,
+            kfp=self.kfp,
         )
         self.serving_grpc = GrpcGateway(self.app.state.gateway)
+
+        self.local_gateway = LocalGateway(self.app.state.gateway)
 
     async def start(self) -> None:
         bootstrap(self.store)
         await self.tuning.start()
+        await self._start_local_gateway()
         await self.manager.start()
+        await self.kfp.start()
+
+    async def _start_local_gateway(self) -> None:
+        """The cluster-local gateway transformers reach their predictor through, on a
+        loopback address kept for this data directory (so transformer pods adopted by
+        the next `kflow up` still reach it), else on any free port."""
+        for host in loopback_candidates(self.paths.home):
+            with contextlib.suppress(OSError):
+                address = await self.local_gateway.start(host, LOCAL_GATEWAY_PORT)
+                break
+        else:
+            address = await self.local_gateway.start("127.0.0.1", 0)
+        self.inference_services.local_gateway = address
+        log.info("cluster-local serving gateway on %s", address)
 
     async def start_serving_grpc(self, host: str, port: int) -> str:
         """The gateway's V2 gRPC port: `port` if free, else any; returns `host:port`."""
@@ -259,8 +305,11 @@ class ControlPlane:
 
     async def stop(self) -> None:
         await self.serving_grpc.stop()
+        await self.kfp.stop()
         await self.manager.stop()
+        await self.local_gateway.stop()
         await self.tuning.stop()
+        self.kfp_records.close()
         self.observations.close()
         self.store.close()
 
@@ -387,6 +436,10 @@ def run(
             )
             echo(f"  katib db:   {plane.tuning.address}   (Katib's DB manager API)")
             echo(f"  model gRPC: {serving_grpc}   (InferenceServices over V2 gRPC)")
+            echo(
+                f"  pipelines:  {url}/apis/v2beta1   (kfp.Client(host=..., existing_token=..., "
+                "ssl_ca_cert=...) from server.json)"
+            )
             echo(
                 "Press Ctrl-C to stop; running pods keep running and are adopted on the next start."
             )

@@ -36,7 +36,21 @@ def test_the_demo_trains_evaluates_and_summarises(tmp_path: Path) -> None:
     assert best, out
     trials = (tmp_path / "demo" / "runtime").rglob(f"trials/{best.group(1)}/model.npz")
     assert next(trials, None) is not None  # the best trial's model, ready to hand on
+    # the serving step: the tuned model behind an InferenceService, through the gateway
+    served = re.search(r"Ready, (\d+)/20 digits read right through the gateway", out)
+    assert served, out
+    assert int(served.group(1)) >= 15
+    # the draw-a-digit step: the web page's JSON twin read a test digit and drawings
+    drawn = re.search(r"test digit (\d) read as (\d); (\d)/2 drawings", out)
+    assert drawn, out
+    assert int(drawn.group(3)) >= 1
+    assert re.search(r"Draw your own digit: https://127\.0\.0\.1:\d+/ui/login", out), out
     claim = next((tmp_path / "demo" / "runtime").rglob("evaluation.json"))
     assert '"accuracy": 0.9' in claim.read_text()
+    # the model server does not outlive the demo (its control plane stops at the end)
+    leftover = subprocess.run(
+        ["pgrep", "-f", "kflow serve /mnt/pvc/trials/mnist-tune-"], capture_output=True, text=True
+    )
+    assert not leftover.stdout.strip(), leftover.stdout
     # the demo's private control plane is stopped again
     assert not (tmp_path / "demo" / "server.json").exists()

@@ -179,7 +179,8 @@ def test_pods_survive_kill_9_of_kflow_and_are_adopted(up: Up, tmp_path: Path) ->
     marker = f"adopt-{uuid.uuid4().hex[:8]}"
     survivor = (
         f"import sys, time; print('{marker} started', flush=True); sys.stdin.close(); "
-        "time.sleep(4); print('after the restart', flush=True)"
+        # long enough to outlive a restart of kflow on a loaded machine
+        "time.sleep(12); print('after the restart', flush=True)"
     )
     up.kubectl("apply", "-f", str(write_pod(tmp_path, "survivor", survivor)))
     up.kubectl(
@@ -209,7 +210,7 @@ def test_pods_survive_kill_9_of_kflow_and_are_adopted(up: Up, tmp_path: Path) ->
     wait_until(lambda: status_of(up, "quitter") == "Error", timeout=20)
     quitter = json.loads(up.kubectl("get", "pod", "quitter", "-o", "json"))
     assert quitter["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 3
-    wait_until(lambda: status_of(up, "survivor") == "Completed", timeout=20)
+    wait_until(lambda: status_of(up, "survivor") == "Completed", timeout=40)
     assert up.kubectl("logs", "survivor").split("\n")[:2] == [
         f"{marker} started",
         "after the restart",

@@ -42,6 +42,7 @@ def test_public_names_are_pinned() -> None:
         "Client",
         "__version__",
         "report",
+        "run_pipeline",
         "search",
         "train",
         "tune",
@@ -49,6 +50,7 @@ def test_public_names_are_pinned() -> None:
     assert kflow.train.__module__ == "kflow.sdk.training"
     assert kflow.tune.__module__ == "kflow.sdk.tuning"
     assert kflow.report.__module__ == "kflow.sdk.trialrunner"
+    assert kflow.run_pipeline.__module__ == "kflow.sdk.pipelines"
     assert kflow.search.__name__ == "kflow.sdk.search"
     assert kflow.Client.__module__ == "kflow.sdk.client"
     assert issubclass(kflow.ApiError, Exception)

@@ -17,6 +17,7 @@ once, where the problem is known, and never guessed from a message later.
     ├── Gone                410  (watch from a compacted resourceVersion)
     ├── UnsupportedMediaType 415
     ├── InternalError       500
+    ├── BadGateway          502  (a model server behind the web UI answered with an error)
     └── ServiceUnavailable  503  (no ready replica behind the serving gateway)
 """
 
@@ -173,6 +174,13 @@ class UnsupportedMediaType(ApiError):
 class InternalError(ApiError):
     code = 500
     reason = "InternalError"
+
+
+class BadGateway(ApiError):
+    """A server kflow called on the caller's behalf failed or could not be reached."""
+
+    code = 502
+    reason = "BadGateway"
 
 
 class ServiceUnavailable(ApiError):

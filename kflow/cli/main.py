@@ -19,6 +19,8 @@ from kflow.cli.commands import (
     get,
     logs,
     predict,
+    resume,
+    run,
     serve,
     server,
     wait,
@@ -61,7 +63,7 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
-for module in (server, demo, apply, get, describe, logs, delete, wait, serve, predict):
+for module in (server, demo, apply, get, describe, logs, resume, delete, wait, run, serve, predict):
     module.register(app)
 
 

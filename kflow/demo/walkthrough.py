@@ -14,11 +14,15 @@ then drives it only through the public API — the same calls kubectl makes:
    (`pip install -e '.[demo]'`);
 5. hyperparameter tuning: a Katib Experiment (TPE, median stopping) over the
    learning rate and the hidden layer (`tuning.py`);
-6. a summary: what ran, how long each step took, the accuracy, and how to look
+6. serving: the best trial's model behind an InferenceService, asked about held-out
+   digits through the server's gateway (`serving.py`);
+7. draw a digit: the MNIST web page's JSON twin reads a held-out digit and two
+   drawings, and the page's link is printed (`drawing.py`; with `keep`, the demo
+   stays up after the summary so a person can draw);
+8. a summary: what ran, how long each step took, the accuracy, and how to look
    around with kubectl.
 
-Later capabilities (pipelines, serving, the draw-a-digit page) add steps here; the
-best trial's model directory is servable as it is (`kflow serve`, `model.py`).
+Later capabilities (pipelines, the draw-a-digit page) add steps here.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kflow.demo.drawing import try_the_page
+from kflow.demo.serving import NAME as MODEL_NAME
+from kflow.demo.serving import retire, serve
 from kflow.demo.tuning import tune
 from kflow.sdk import Client, read_server_info
 from kflow.sdk.joblogs import job_logs
@@ -91,7 +98,11 @@ def private_server(home: Path, console: Console) -> Iterator[Client]:
                 )
             time.sleep(0.05)
         with Client(url=info.url, token=info.token, ca=info.ca, namespace=NAMESPACE) as client:
-            yield client
+            try:
+                yield client
+            finally:  # a model server (restartPolicy Always) must not outlive the demo
+                with contextlib.suppress(Exception):
+                    retire(client)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -266,8 +277,16 @@ def _wait_started(client: Client, name: str) -> None:
         time.sleep(0.05)
 
 
-def run(home: Path | None = None, console: Console | None = None) -> int:
-    """Run the walk-through; returns the process exit code."""
+def _wait_for_ctrl_c(console: Console) -> None:
+    console.print("[bold]The control plane and the model stay up: Ctrl-C ends the demo.[/]")
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            time.sleep(3600)
+
+
+def run(home: Path | None = None, console: Console | None = None, *, keep: bool = False) -> int:
+    """Run the walk-through; returns the process exit code. With `keep`, the control
+    plane and the model server stay up after the summary until Ctrl-C."""
     console = console or Console()
     home = home or Path(tempfile.mkdtemp(prefix="kflow-demo-"))
     home.mkdir(parents=True, exist_ok=True)
@@ -349,7 +368,7 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
         ok = evaluated and not steps[-1].result.startswith(("Failed", "Unknown"))
 
         t0 = time.monotonic()
-        summary, tuned, _best_model = tune(client, NAMESPACE, console)
+        summary, tuned, best_model = tune(client, NAMESPACE, console)
         steps.append(
             Step(
                 "tune: Katib Experiment, TPE + median stopping, 2 trials at a time",
@@ -358,6 +377,28 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
             )
         )
         ok = ok and tuned
+        page_url = ""
+        if tuned:
+            t0 = time.monotonic()
+            summary, served = serve(client, NAMESPACE, best_model, console)
+            steps.append(
+                Step(
+                    "serve the best model: InferenceService, predictions via the gateway",
+                    time.monotonic() - t0,
+                    summary,
+                )
+            )
+            ok = ok and served
+            if served:
+                t0 = time.monotonic()
+                info = read_server_info(home)
+                summary, drawn, page_url = try_the_page(
+                    client, NAMESPACE, MODEL_NAME, info.token if info else None, console
+                )
+                steps.append(
+                    Step("draw a digit: the MNIST web page", time.monotonic() - t0, summary)
+                )
+                ok = ok and drawn
 
         pods = client.list("pods", namespace=NAMESPACE).items
         table = Table(title="What ran", show_lines=False)
@@ -374,6 +415,12 @@ def run(home: Path | None = None, console: Console | None = None) -> int:
             f"Explore while it runs: [bold]kubectl --kubeconfig {home / 'kubeconfig'} get pods -n {NAMESPACE}[/]"
             " (use `kflow up` for a server that stays up)."
         )
+        if page_url:
+            console.print(f"Draw your own digit: [bold]{page_url}[/]")
+            if keep:
+                _wait_for_ctrl_c(console)
+            else:
+                console.print("  (`kflow demo --keep` keeps the page and the model up after this)")
     console.rule(
         f"[bold green]done in {time.monotonic() - started:.1f}s[/]" if ok else "[bold red]failed[/]"
     )

@@ -11,8 +11,8 @@ import json
 import os
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+
+from kflow.demos.digits import split
 
 
 def main() -> None:
@@ -20,10 +20,8 @@ def main() -> None:
     parser.add_argument("--model-dir", default=os.environ.get("MODEL_DIR", "/mnt/model"))
     args = parser.parse_args()
     params = np.load(os.path.join(args.model_dir, "model.npz"))
-    digits = load_digits()
-    _, x_test, _, y_test = train_test_split(
-        digits.data / 16.0, digits.target, test_size=0.25, random_state=0, stratify=digits.target
-    )
+    held_out = split()
+    x_test, y_test = held_out.x_test, held_out.y_test
     hidden = np.maximum(0.0, x_test @ params["w1"] + params["b1"])
     predicted = (hidden @ params["w2"] + params["b2"]).argmax(axis=1)
     accuracy = float((predicted == y_test).mean())

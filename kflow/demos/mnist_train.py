@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+
+from kflow.demos.digits import split
 
 
 def one_hot(y: npt.NDArray[Any], classes: int = 10) -> npt.NDArray[Any]:
@@ -46,13 +46,11 @@ def main() -> None:
     parser.add_argument("--model-dir", default=os.environ.get("MODEL_DIR", "/mnt/model"))
     args = parser.parse_args()
 
-    digits = load_digits()
-    x = digits.data / 16.0
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, digits.target, test_size=0.25, random_state=0, stratify=digits.target
-    )
+    data = split()
+    x_train, x_test, y_train, y_test = data.x_train, data.x_test, data.y_train, data.y_test
     rng = np.random.default_rng(0)
-    params = {
+    # Any: numpy's stubs read `savez(path, **params)` as its own keyword flags
+    params: dict[str, Any] = {
         "w1": rng.normal(0, 0.1, (64, args.hidden)),
         "b1": np.zeros(args.hidden),
         "w2": rng.normal(0, 0.1, (args.hidden, 10)),
@@ -79,7 +77,13 @@ def main() -> None:
         print(f"epoch={epoch} loss={loss:.4f} accuracy={accuracy:.4f}", flush=True)
 
     os.makedirs(args.model_dir, exist_ok=True)
-    np.savez(os.path.join(args.model_dir, "model.npz"), **params)
+    np.savez(
+        os.path.join(args.model_dir, "model.npz"),
+        w1=params["w1"],
+        b1=params["b1"],
+        w2=params["w2"],
+        b2=params["b2"],
+    )
     # and the class that serves it, so the directory is a model `kflow serve` can load
     servable = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_servable.py")
     shutil.copyfile(servable, os.path.join(args.model_dir, "model.py"))

@@ -208,8 +208,12 @@ def enter_namespace(mounts: list[Mount]) -> None:
     _unshare()
     # stop mounts below from propagating back to the host's namespace
     _check(_LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    # every source is opened before anything is mounted: a mount over /tmp must not hide
+    # the source of a later one that lives under /tmp (a data directory there)
+    held = [os.open(source, os.O_PATH | os.O_CLOEXEC) for source, _, _ in mounts]
     scratch: set[str] = set()
-    for source, target, read_only in mounts:
+    for (_, target, read_only), fd in zip(mounts, held, strict=True):
+        source = f"/proc/self/fd/{fd}"
         _prepare_target(source, target, scratch)
         src, dst = os.fsencode(source), os.fsencode(target)
         _check(_LIBC.mount(src, dst, None, MS_BIND | MS_REC, None), f"bind {source} at {target}")

@@ -31,7 +31,7 @@ import signal
 import socket
 import stat
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -130,6 +130,7 @@ class LocalRuntime(Runtime):
         backoff_reset: float = 600.0,
         mount_mode: str = "auto",
         poll_interval: float = 0.25,
+        pod_env: Mapping[str, str] | None = None,
     ) -> None:
         if backoff_base <= 0:
             raise ValueError(f"backoff_base must be positive, got {backoff_base}")
@@ -148,6 +149,9 @@ class LocalRuntime(Runtime):
         }
         self._mount_mode = mount_mode
         self._poll_interval = poll_interval
+        # what every pod sees beside kflow's own environment (a pod's spec overrides it):
+        # e.g. KFLOW_HOME, so a launcher in a pod finds the data dir of the kflow that ran it
+        self._pod_env = dict(pod_env or {})
         self._ledger = _capacity.Ledger(capacity or _capacity.detect())
         self._ports = _ports.Ports()
         self._pods: dict[str, _Pod] = {}
@@ -240,7 +244,7 @@ class LocalRuntime(Runtime):
             "backoff": self._backoff,
             "mount_mode": self._mount_mode,
             "ports": ports,
-            "base_env": dict(os.environ),
+            "base_env": {**os.environ, **self._pod_env},
             "extra_env": extra,
             "cwd": os.getcwd(),
             "volume_dirs": {},

@@ -355,6 +355,19 @@ class Client:
         body = self._json(self._send("GET", path, params=params))
         return list(body.get("metricLogs") or [])
 
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """The JSON answer of any route of the server (a page's JSON twin such as
+        `/ui/mnist.json`, the KFP API), authenticated like every other call; an error
+        status raises the matching `ApiError`."""
+        return self._send(method, path, params=params, json=json).json()
+
     def server_version(self) -> Obj:
         """The server's `/version` document (`gitVersion`, `platform`, ...)."""
         return self._json(self._send("GET", "/version"))

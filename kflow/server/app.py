@@ -24,13 +24,16 @@ from kflow.api.errors import ApiError, InternalError, MethodNotAllowed, NotFound
 from kflow.api.kinds import Registry, registry
 from kflow.controllers.serving.traffic import ServingTraffic
 from kflow.runtime.interface import Runtime
-from kflow.server import discovery, openapi_routes, resources
+from kflow.server import discovery, openapi_routes, resources, ui
 from kflow.server import observations as observation_routes
 from kflow.server.context import ServerContext
 from kflow.server.gateway import Gateway
+from kflow.server.host_routes import HostRoutes
 from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator, MastersAuthorizer
+from kflow.server.kfp import routes as kfp_routes
+from kflow.server.kfp.platform import KfpPlatform
 from kflow.server.responses import JSONResponse, error_response
-from kflow.server.serving_routes import HostRoutes
+from kflow.server.sessions import SessionAuthenticator, Sessions
 from kflow.store.interface import Store
 from kflow.store.observations import ObservationLog
 
@@ -92,6 +95,7 @@ def create_app(
     observations: ObservationLog | None = None,
     serving_transport: httpx.AsyncBaseTransport | None = None,
     serving_traffic: ServingTraffic | None = None,
+    kfp: KfpPlatform | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
 
@@ -102,14 +106,19 @@ def create_app(
     `authenticator` defaults to trusting every caller as the local admin
     (`kflow-admin` in `system:masters`); `authorizer` defaults to allowing
     `system:masters` everything and everyone else nothing. `serving_transport` is how
-    the serving gateway reaches model replicas (a test double; default: the network);
+    the serving gateway (and the web UI, for a model server URL) reach model servers (a
+    test double; default: the network). Browsers sign in once at `/ui/login` and then
+    carry a session cookie, which every route accepts besides `authenticator`'s
+    credentials. With `kfp`, the Kubeflow Pipelines REST API is served at
+    `/apis/v2beta1`.
     `serving_traffic` is where the gateway counts requests for the autoscaler.
     """
+    sessions = SessionAuthenticator(authenticator or LocalAuthenticator(), Sessions())
     ctx = ServerContext(
         store=store,
         runtime=runtime,
         registry=registry,
-        authenticator=authenticator or LocalAuthenticator(),
+        authenticator=sessions,
         authorizer=authorizer or MastersAuthorizer(),
     )
     documents = openapi_routes.OpenAPIDocuments(registry)
@@ -133,6 +142,8 @@ def create_app(
 
     if observations is not None:
         app.include_router(observation_routes.router(ctx, observations, _guarded))
+    if kfp is not None:  # before the resource routes, which would read v2beta1 as a group
+        app.include_router(kfp_routes.router(ctx, kfp))
 
     # -- resources (first: they are the hot path) -----------------------------
 
@@ -158,6 +169,10 @@ def create_app(
     @route("/serving/{namespace}/{name}/{path:path}", any_method)
     async def serving(request: Request) -> Response:
         return await gateway.handle(request)
+
+    # -- the web UI: pages with a JSON twin ---------------------------------------
+
+    ui.install(app, ctx, sessions, _guarded, serving_transport)
 
     # -- health and version: open to anyone, as in Kubernetes ------------------
 

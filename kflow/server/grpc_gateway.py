@@ -25,6 +25,7 @@ from starlette.requests import HTTPConnection
 
 from kflow import __version__
 from kflow.api.errors import ApiError, BadRequest, NotFound
+from kflow.api.kserve import contracts as c
 from kflow.server.gateway import Gateway
 from kflow.serving.protos import grpc_predict_v2_pb2 as pb
 
@@ -115,13 +116,12 @@ class GrpcGateway:
             return bytes(LOCAL_ANSWERS[method]().SerializeToString())
         namespace, name = self._service(model, headers.get(NAMESPACE_METADATA))
         self.gateway.authorize(HTTPConnection(identity_scope), namespace, name)
-        key = (namespace, name)
+        key = (namespace, name, c.PREDICTOR)
         self.gateway.traffic.begin(key)
         try:
-            await self.gateway.activator.replicas(namespace, name)  # held while at zero
-            addresses = self.gateway.table.ready_grpc(namespace, name)
-            if not addresses:
-                raise NotFound(f'inferenceservice "{name}" has no replica serving gRPC')
+            hold = self.gateway.activator.hold(namespace, name, c.PREDICTOR)
+            while not (addresses := self.gateway.table.ready_grpc(namespace, name)):
+                await hold.wait(any_ready=False)  # held while at zero, or starting
             address = addresses[next(self._turns) % len(addresses)]
             forwarded = [(k, v) for k, v in metadata if k not in FORWARDED_METADATA_DROPPED]
             call = self._channel(address).unary_unary(path)

@@ -2,7 +2,7 @@
 
 A request to a model must not cost a store query: the gateway answers "does this
 InferenceService exist, and where are its ready replicas?" from memory. One list of
-InferenceServices and one of predictor pods fill the table; a watch of each from the
+InferenceServices and one of their component pods fill the table; a watch of each from the
 list's resourceVersion keeps it current, and a watch that ends or expires (410 Gone)
 lists again. A replica is an address the InferenceService controller wrote on a
 running predictor pod (`serving.kflow.dev/ready-address`) that is not being deleted.
@@ -43,6 +43,7 @@ class Replica:
     """One predictor pod as the gateway sees it."""
 
     service: Key  # the InferenceService it serves
+    component: str  # `predictor` or `transformer`
     revision: str  # `<name>-predictor-00002`
     address: str | None  # `127.0.0.1:<port>` while ready, else None
     grpc_address: str | None = None  # the replica's gRPC port while ready, if it has one
@@ -51,7 +52,8 @@ class Replica:
 def _replica(pod: Obj) -> Replica | None:
     labels = m.labels_of(pod)
     name = labels.get(c.ISVC_LABEL)
-    if not name or labels.get(c.COMPONENT_LABEL) != c.PREDICTOR:
+    component = labels.get(c.COMPONENT_LABEL)
+    if not name or component not in c.COMPONENTS:
         return None
     address = (m.meta(pod).get("annotations") or {}).get(c.READY_ADDRESS_ANNOTATION)
     usable = (
@@ -66,6 +68,7 @@ def _replica(pod: Obj) -> Replica | None:
         grpc = f"{str(address).rsplit(':', 1)[0]}:{host_port}" if host_port else None
     return Replica(
         (m.namespace_of(pod), name),
+        str(component),
         labels.get(c.REVISION_LABEL, ""),
         str(address) if usable else None,
         grpc,
@@ -96,9 +99,11 @@ class ReplicaTable:
         return self._ready.get((namespace, name), [])
 
     def ready_grpc(self, namespace: str, name: str) -> list[str]:
-        """`host:port` of the gRPC port of every ready replica that serves gRPC."""
+        """`host:port` of the gRPC port of every ready predictor replica serving gRPC."""
         return sorted(
-            r.grpc_address for r in self.replicas(namespace, name) if r.address and r.grpc_address
+            r.grpc_address
+            for r in self.replicas(namespace, name)
+            if r.address and r.grpc_address and r.component == c.PREDICTOR
         )
 
     def named(self, name: str) -> list[Key]:
@@ -141,7 +146,8 @@ class ReplicaTable:
         return listed.resource_version
 
     def _list_pods(self) -> int:
-        selector = parse_label_selector(f"{c.COMPONENT_LABEL}={c.PREDICTOR},{c.ISVC_LABEL}")
+        components = ",".join(c.COMPONENTS)
+        selector = parse_label_selector(f"{c.COMPONENT_LABEL} in ({components}),{c.ISVC_LABEL}")
         listed = self.store.list("pods", labels=selector)
         self._pods = {}
         for pod in listed.items:

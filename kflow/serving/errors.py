@@ -52,3 +52,15 @@ class ModelLoadError(ServingError):
 
     status = 500
     grpc_code = "INTERNAL"
+
+
+_GRPC_CODES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE"}
+
+
+class PredictorError(ServingError):
+    """A transformer's predictor failed or answered with an error; its status is kept."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.grpc_code = _GRPC_CODES.get(status, "INTERNAL")

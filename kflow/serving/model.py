@@ -8,7 +8,9 @@ drive it and the batcher can merge requests for it.
 `preprocess`, `predict`, `postprocess` (and optionally `explain`), each sync or async.
 It receives the request body as the protocol gives it (the JSON object for TF
 Serving/KServe V1, a dict of numpy arrays for V2) and returns what goes back, so
-code written for KServe keeps working. `PythonModel` adapts any such object.
+code written for KServe keeps working. `PythonModel` adapts any such object. A
+`Model` with a predictor host is a transformer: its `predict` asks the predictor
+(`forwarding.py`), so a transformer defines only `preprocess` and `postprocess`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from kflow.serving.datatypes import Array
 from kflow.serving.errors import Unsupported
+from kflow.serving.forwarding import PredictorHop, forward
 
 Tensors = dict[str, Array]
 
@@ -62,12 +65,16 @@ class Model:
 
     Override `load` to read weights (set `self.ready = True` or return True) and
     `predict`; `preprocess`/`postprocess` default to passing the payload through. Any
-    of them may be `async def`.
+    of them may be `async def`. A transformer passes `predictor_host` (and `protocol`,
+    `v1` or `v2`), as KServe's `--predictor_host` and `--protocol` give them, or gets
+    them from `kflow serve --predictor_host`, and keeps the `predict` defined here.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, predictor_host: str | None = None, protocol: str = "v1") -> None:
         self.name = name
         self.ready = False
+        self.predictor_host = predictor_host
+        self.protocol = protocol
 
     def load(self) -> bool:
         self.ready = True
@@ -76,8 +83,15 @@ class Model:
     def preprocess(self, payload: Any, headers: Mapping[str, str] | None = None) -> Any:
         return payload
 
-    def predict(self, payload: Any, headers: Mapping[str, str] | None = None) -> Any:
-        raise NotImplementedError("a custom model must define predict()")
+    async def predict(self, payload: Any, headers: Mapping[str, str] | None = None) -> Any:
+        """A transformer's hop: what `preprocess` returned, answered by the predictor."""
+        if not self.predictor_host:
+            raise NotImplementedError(
+                "a custom model must define predict(); a transformer needs a predictor host "
+                "(--predictor_host)"
+            )
+        hop = PredictorHop(self.predictor_host, self.protocol)
+        return await forward(hop, self.name, payload, headers or {})
 
     def postprocess(self, result: Any, headers: Mapping[str, str] | None = None) -> Any:
         return result
@@ -127,6 +141,16 @@ class PythonModel:
             result = await asyncio.to_thread(_sync_call, predict, payload, headers)
         postprocess = getattr(self.obj, "postprocess", None)
         return result if postprocess is None else await _call(postprocess, result, headers)
+
+    def forward_to(self, hop: PredictorHop, name: str) -> None:
+        """Make the user's object a transformer of the predictor at `hop`, serving `name`
+        (KServe's `predictor_host`, `protocol` and `name` attributes), unless it was
+        given a predictor host of its own."""
+        if getattr(self.obj, "predictor_host", None):
+            return
+        self.obj.predictor_host = hop.host
+        self.obj.protocol = hop.protocol
+        self.obj.name = name
 
     async def explain(self, payload: Any, headers: Mapping[str, str]) -> Any:
         hook = getattr(self.obj, "explain", None)

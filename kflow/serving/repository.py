@@ -30,6 +30,7 @@ from kflow.serving.errors import (
     ModelNotReady,
     ServingError,
 )
+from kflow.serving.forwarding import PredictorHop
 from kflow.serving.model import PythonModel, Servable, TensorModel, Tensors
 from kflow.serving.versions import VersionPolicy, versions_on_disk
 
@@ -59,6 +60,7 @@ class ModelConfig:
     labels: dict[str, int] = field(default_factory=dict)  # e.g. {"stable": 1, "canary": 2}
     batching: BatchingConfig | None = None  # None: every request runs on its own
     claims_root: Path | None = None  # where pvc:// claims live
+    predictor: PredictorHop | None = None  # a transformer: where its custom model's predict goes
 
 
 @dataclass
@@ -263,6 +265,16 @@ class ServedModel:
             version.state, version.error = VersionState.END, f"{type(exc).__name__}: {exc}"
             log.error("model %s version %d: %s", self.name, version.version, version.error)
             return
+        if self.config.predictor is not None:
+            if not isinstance(servable, PythonModel):
+                version.state = VersionState.END
+                version.error = (
+                    "a predictor host makes a transformer of a custom model (a model.py class "
+                    f"with preprocess/postprocess); {version.path} holds a tensor model"
+                )
+                log.error("model %s version %d: %s", self.name, version.version, version.error)
+                return
+            servable.forward_to(self.config.predictor, self.name)
         version.servable = servable
         if self.config.batching is not None and isinstance(servable, TensorModel):
             version.batcher = Batcher(servable.run, self.config.batching)

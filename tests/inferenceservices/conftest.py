@@ -2,7 +2,8 @@
 
 The plane is the store, the real local runtime (replicas are real `kflow serve`
 processes), the pod controller, the garbage collector and the InferenceService
-controller; `app` is the kflow server over the same store, for the gateway.
+controller; `app` is the kflow server over the same store, for the gateway, and the
+cluster-local gateway transformers reach their predictor through listens on loopback.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from kflow.controllers.serving.traffic import ServingTraffic
 from kflow.runtime.interface import Capacity
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
+from kflow.server.local_gateway import LocalGateway
 from kflow.store.interface import Store
 from kflow.store.memory import MemoryStore
 from tests.conftest import async_wait_until
@@ -125,17 +127,19 @@ async def control_plane(runtime_dir: Path) -> AsyncIterator[Plane]:
     manager = Manager(store)
     manager.add(PodController(store, runtime, recorder))
     manager.add(GarbageCollector(store, registry))
-    traffic = ServingTraffic()
-    manager.add(
-        InferenceServiceController(
-            store, gateway_url=GATEWAY_URL, recorder=recorder, traffic=traffic
-        )
+    traffic = ServingTraffic()  # what the gateway counts, the autoscaler reads
+    controller = InferenceServiceController(
+        store, gateway_url=GATEWAY_URL, recorder=recorder, traffic=traffic
     )
-    await manager.start()
+    manager.add(controller)
     app = create_app(store=store, runtime=runtime, serving_traffic=traffic)
+    local = LocalGateway(app.state.gateway)
+    controller.local_gateway = await local.start()
+    await manager.start()
     try:
         yield Plane(store, runtime, app)
     finally:
+        await local.stop()
         await app.state.gateway.close()
         for isvc in store.list(c.RESOURCE).items:  # else their replicas come back
             store.delete(c.RESOURCE, m.namespace_of(isvc), m.name_of(isvc))

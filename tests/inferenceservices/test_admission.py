@@ -13,6 +13,7 @@ from kflow.api.kinds import registry
 from kflow.api.kserve import contracts as c
 from kflow.api.tables import to_table
 from kflow.controllers.serving.predictor import predictor_pod_spec
+from kflow.controllers.serving.transformer import transformer_pod_spec
 
 INFO = registry.by_resource(c.RESOURCE)
 
@@ -47,6 +48,8 @@ def test_the_kind_is_served_as_kserve_serves_it() -> None:
         "READY",
         "PREV",
         "LATEST",
+        "PREVROLLEDOUTREVISION",
+        "LATESTREADYREVISION",
         "AGE",
     ]
 
@@ -122,9 +125,90 @@ def test_columns_show_url_readiness_and_traffic() -> None:
             }
         },
     }
-    table = to_table(INFO, [body])
-    row = table["rows"][0]["cells"]
-    assert row[:5] == ["digits", "https://127.0.0.1:8372/serving/default/digits", "True", None, 100]
+    url = "https://127.0.0.1:8372/serving/default/digits"
+    row = to_table(INFO, [body])["rows"][0]["cells"]
+    assert row[:7] == ["digits", url, "True", None, 100, "", "digits-predictor-00001"]
+    # a canary: the latest ready revision's share and the `prev` one's, as KServe prints
+    body["status"]["components"]["predictor"]["traffic"] = [
+        {"revisionName": "digits-predictor-00002", "percent": 10, "latestRevision": True},
+        {
+            "revisionName": "digits-predictor-00001",
+            "percent": 90,
+            "latestRevision": False,
+            "tag": "prev",
+        },
+    ]
+    row = to_table(INFO, [body])["rows"][0]["cells"]
+    assert row[3:7] == [90, 10, "digits-predictor-00001", "digits-predictor-00002"]
+
+
+def test_a_transformer_is_one_custom_container() -> None:
+    body = isvc({"sklearn": {"storageUri": "/m"}})
+    body["spec"]["transformer"] = {"containers": [{"image": "me/t", "command": ["t"]}]}
+    assert admitted(body)["spec"]["transformer"]["containers"][0]["name"] == "kserve-container"
+    body["spec"]["transformer"] = {
+        "containers": [{"name": "a", "command": ["a"]}, {"name": "b", "command": ["b"]}],
+        "canaryTrafficPercent": -1,
+        "minReplicas": -2,
+    }
+    found = causes(body)
+    assert "spec.transformer.containers: Invalid value: kflow runs one transformer container" in (
+        found
+    )
+    assert (
+        "spec.transformer.canaryTrafficPercent: Invalid value: -1: TrafficPercent must be "
+        "between [0, 100]" in found
+    )
+    assert "spec.transformer.minReplicas: Invalid value: MinReplicas cannot be less than 0" in (
+        found
+    )
+    body["spec"]["transformer"] = {"containers": []}
+    assert causes(body) == [
+        "spec.transformer.containers: Required value: a transformer is a custom container"
+    ]
+
+
+def test_the_transformer_pod_is_told_where_the_predictor_is() -> None:
+    host = "127.75.1.2:8080/serving/default/digits-predictor"
+    spec = transformer_pod_spec(
+        "digits",
+        {"containers": [{"name": "kserve-container", "command": ["python", "t.py"]}]},
+        host,
+    )
+    container = spec["containers"][0]
+    assert container["command"] == [
+        "/bin/sh",
+        "-c",
+        'exec "$@" --http_port "$KFLOW_PORT_8080"',
+        "sh",
+        "python",
+        "t.py",
+    ]
+    assert container["args"] == ["--model_name", "digits", "--predictor_host", host]
+    assert container["ports"][0]["containerPort"] == 8080
+    # arguments the user gave are kept, as KServe keeps them
+    spec = transformer_pod_spec(
+        "digits",
+        {
+            "containers": [
+                {
+                    "command": ["t"],
+                    "args": ["--model_name=mnist", "--http_port", "9000"],
+                    "ports": [{"containerPort": 9000}],
+                }
+            ]
+        },
+        host,
+    )
+    container = spec["containers"][0]
+    assert container["command"] == ["t"]
+    assert container["args"] == [
+        "--model_name=mnist",
+        "--http_port",
+        "9000",
+        "--predictor_host",
+        host,
+    ]
 
 
 def test_the_predictor_pod_runs_kflow_serve_on_the_claim() -> None:

@@ -119,13 +119,13 @@ def test_traffic_tells_its_listeners_when_a_request_waits() -> None:
     traffic = ServingTraffic(clock=lambda: clock[0])
     woken: list[tuple[str, str]] = []
     traffic.on_activate(woken.append)
-    traffic.begin(("ml", "digits"))
-    traffic.activate(("ml", "digits"))
-    assert woken == [("ml", "digits")]
-    assert traffic.meter(("ml", "digits")).in_flight == 1
+    traffic.begin(("ml", "digits", "predictor"))
+    traffic.activate(("ml", "digits", "predictor"))
+    assert woken == [("ml", "digits", "predictor")]
+    assert traffic.meter(("ml", "digits", "predictor")).in_flight == 1
     clock[0] = 6.0
-    traffic.end(("ml", "digits"))
-    assert traffic.meter(("ml", "digits")).averages(6.0, 60.0)[0] == pytest.approx(1.0)
+    traffic.end(("ml", "digits", "predictor"))
+    assert traffic.meter(("ml", "digits", "predictor")).averages(6.0, 60.0)[0] == pytest.approx(1.0)
 
 
 def test_the_controller_side_scales_on_requests_per_second_from_the_meter() -> None:
@@ -144,15 +144,19 @@ def test_the_controller_side_scales_on_requests_per_second_from_the_meter() -> N
         "spec": {"predictor": {"scaleMetric": "rps", "scaleTarget": 2, "minReplicas": 0}},
     }
     revision = "digits-predictor-00001"
-    assert scaler.replicas(isvc, revision, current=0, ready=0) == 1  # initial scale
-    assert scaler.replicas(isvc, revision, current=1, ready=1) == 1  # ready: windows start
+    assert scaler.replicas(isvc, "predictor", revision, current=0, ready=0) == 1  # initial scale
+    assert (
+        scaler.replicas(isvc, "predictor", revision, current=1, ready=1) == 1
+    )  # ready: windows start
     for tick in range(60):  # ten quick requests a second for six seconds
         clock[0] = tick / 10 + 0.05
-        traffic.begin(("ml", "digits"))
-        traffic.end(("ml", "digits"))
+        traffic.begin(("ml", "digits", "predictor"))
+        traffic.end(("ml", "digits", "predictor"))
     clock[0] = 6.0
-    assert scaler.replicas(isvc, revision, current=1, ready=1) == 5  # 10 rps / 2 per replica
+    assert (
+        scaler.replicas(isvc, "predictor", revision, current=1, ready=1) == 5
+    )  # 10 rps / 2 per replica
     clock[0] = 13.0  # a quiet stable window later: half at most, then zero
-    assert scaler.replicas(isvc, revision, current=5, ready=5) == 2
+    assert scaler.replicas(isvc, "predictor", revision, current=5, ready=5) == 2
     clock[0] = 20.0
-    assert scaler.replicas(isvc, revision, current=1, ready=1) == 0
+    assert scaler.replicas(isvc, "predictor", revision, current=1, ready=1) == 0

@@ -106,9 +106,17 @@ def test_a_model_on_a_claim_is_served_through_the_gateway(
                 "READY",
                 "PREV",
                 "LATEST",
+                "PREVROLLEDOUTREVISION",
+                "LATESTREADYREVISION",
                 "AGE",
             ]
-            assert listing.split("\n")[1].split()[:4] == ["digits", url, "True", "100"]
+            assert listing.split("\n")[1].split()[:5] == [
+                "digits",
+                url,
+                "True",
+                "100",
+                "digits-predictor-00001",
+            ]
 
             info = json.loads((up.home / "server.json").read_text())
             auth = {"Authorization": f"Bearer {info['token']}"}

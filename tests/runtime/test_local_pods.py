@@ -19,6 +19,31 @@ from .helpers import PY, container, phase, pod, py, read_logs, running, until
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
+def test_pods_see_the_runtimes_pod_env_under_their_own(tmp_path: pathlib.Path) -> None:
+    code = "import os; print(os.environ['KFLOW_HOME'], os.environ['SHARED'])"
+    plain = pod(
+        Container(name="main", image="x", command=[PY, "-c", code], args=[], env={}),
+        restart_policy="Never",
+    )
+    own = pod(
+        Container(
+            name="main", image="x", command=[PY, "-c", code], args=[], env={"SHARED": "mine"}
+        ),
+        restart_policy="Never",
+    )
+
+    async def main() -> None:
+        pod_env = {"KFLOW_HOME": "/data/kflow", "SHARED": "runtime's"}
+        async with running(tmp_path / "data", pod_env=pod_env) as (rt, _):
+            rt.run_pod(plain)
+            rt.run_pod(own)
+            await until(lambda: phase(rt, plain.uid) == phase(rt, own.uid) == "Succeeded")
+            assert (await read_logs(rt, plain.uid)).split() == [b"/data/kflow", b"runtime's"]
+            assert (await read_logs(rt, own.uid)).split() == [b"/data/kflow", b"mine"]
+
+    asyncio.run(main())
+
+
 def test_command_args_env_and_working_dir(tmp_path: pathlib.Path) -> None:
     work = tmp_path / "work"
     work.mkdir()

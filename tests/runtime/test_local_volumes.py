@@ -213,3 +213,34 @@ def _unprivileged(tmp_path: pathlib.Path) -> None:
         pytest.skip(f"user namespaces are disabled here: {reply}")
     assert reply == "hi 65534 30"  # the caller's own uid, and readOnly holds (EROFS)
     assert os.listdir(dst) == []
+
+
+def test_a_volume_over_tmp_does_not_hide_another_volume_under_tmp(tmp_path: pathlib.Path) -> None:
+    # the data directory (and so every volume's source) is under /tmp, as in tests
+    assert str(tmp_path).startswith("/tmp/")
+    private_tmp = tmp_path / "private-tmp"
+    private_tmp.mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "f").write_text("seen")
+    volumes = [
+        Volume("tmp", VolumeType.HOST_PATH, path=str(private_tmp)),
+        Volume("shared", VolumeType.HOST_PATH, path=str(shared)),
+    ]
+    where = mount_path()
+    mounts = [VolumeMount("tmp", "/tmp"), VolumeMount("shared", where)]
+    reader = pod(
+        py(f"open('/tmp/mine', 'w').write('x'); print(open('{where}/f').read())", mounts=mounts),
+        volumes=volumes,
+        restart_policy="Never",
+    )
+
+    async def main() -> None:
+        async with running(tmp_path / "data", mount_mode="namespace") as (rt, _):
+            rt.run_pod(reader)
+            await until(lambda: phase(rt, reader.uid) in ("Succeeded", "Failed"))
+            assert await read_logs(rt, reader.uid) == b"seen\n"
+            assert (private_tmp / "mine").read_text() == "x"
+            rt.remove_pod(reader.uid)
+
+    asyncio.run(main())

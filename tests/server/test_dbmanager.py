@@ -225,7 +225,13 @@ def test_tables_match_katibs_descriptors(name: str, schema: Schema) -> None:
         }
         for field in descriptor.fields:
             _, kind, repeated = table[field.number]
-            assert repeated == (field.label == field.LABEL_REPEATED)
+            # protobuf 6 deprecates `label` for `is_repeated`; 4.x has only `label`
+            is_repeated = (
+                field.is_repeated
+                if hasattr(type(field), "is_repeated")
+                else field.label == field.LABEL_REPEATED
+            )
+            assert repeated == is_repeated
             if field.message_type is not None:
                 assert isinstance(kind, dict)
                 check(field.message_type, kind)

@@ -1,10 +1,11 @@
 """KServe's defaulting and validation of an InferenceService, with field paths.
 
-Defaulting names unnamed custom containers `kserve-container`, as KServe's webhook
-does. Validation follows `inferenceservice_validation.go`: a DNS-1035 name, exactly
-one predictor implementation, replica bounds, the canary percentage, the batcher,
-the protocol version, and a storage URI of a supported form — each message is
-KServe's own, prefixed by the field it is about.
+Defaulting names unnamed custom containers `kserve-container`, and a transformer's
+container always so, as KServe's webhook does. Validation follows
+`inferenceservice_validation.go`: a DNS-1035 name, exactly one predictor
+implementation, replica bounds, the canary percentage, the batcher, the protocol
+version, and a storage URI of a supported form, for the predictor and the
+transformer alike — each message is KServe's own, prefixed by the field it is about.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def default_inference_service(obj: Obj) -> None:
     containers = predictor.get("containers")
     if isinstance(containers, list) and len(containers) == 1 and isinstance(containers[0], dict):
         containers[0].setdefault("name", c.CONTAINER_NAME)
+    transformer = (obj.get("spec") or {}).get("transformer")
+    if isinstance(transformer, dict):
+        containers = transformer.get("containers")
+        if isinstance(containers, list) and containers and isinstance(containers[0], dict):
+            containers[0]["name"] = c.CONTAINER_NAME  # KServe's CustomTransformer.Default
 
 
 def _int(value: Any) -> int | None:
@@ -113,7 +119,29 @@ def validate_inference_service(obj: Obj, old: Obj | None) -> list[Cause]:
                     "FieldValueNotSupported",
                 )
             )
-    low, high = _int(predictor.get("minReplicas")), _int(predictor.get("maxReplicas"))
+    causes += _extension(predictor, path)
+    causes += validate_scaling(obj)
+    batcher = predictor.get("batcher")
+    if isinstance(batcher, dict):
+        for field in ("maxBatchSize", "maxLatency"):
+            value = _int(batcher.get(field))
+            if value is not None and value <= 0:
+                causes.append(
+                    Cause(
+                        f"{path}.batcher.{field}",
+                        f"Invalid value: {value}: must be greater than 0",
+                    )
+                )
+    transformer = (obj.get("spec") or {}).get("transformer")
+    if isinstance(transformer, dict):
+        causes += _transformer(transformer)
+    return causes
+
+
+def _extension(spec: Obj, path: str) -> list[Cause]:
+    """KServe's checks of a component's extension fields: replicas and canary percent."""
+    causes: list[Cause] = []
+    low, high = _int(spec.get("minReplicas")), _int(spec.get("maxReplicas"))
     if low is not None and low < 0:
         causes.append(
             Cause(f"{path}.minReplicas", "Invalid value: MinReplicas cannot be less than 0")
@@ -129,7 +157,7 @@ def validate_inference_service(obj: Obj, old: Obj | None) -> list[Cause]:
                 "Invalid value: MaxReplicas cannot be less than MinReplicas",
             )
         )
-    canary = _int(predictor.get("canaryTrafficPercent"))
+    canary = _int(spec.get("canaryTrafficPercent"))
     if canary is not None and not 0 <= canary <= 100:
         causes.append(
             Cause(
@@ -137,16 +165,21 @@ def validate_inference_service(obj: Obj, old: Obj | None) -> list[Cause]:
                 f"Invalid value: {canary}: TrafficPercent must be between [0, 100]",
             )
         )
-    causes += validate_scaling(obj)
-    batcher = predictor.get("batcher")
-    if isinstance(batcher, dict):
-        for field in ("maxBatchSize", "maxLatency"):
-            value = _int(batcher.get(field))
-            if value is not None and value <= 0:
-                causes.append(
-                    Cause(
-                        f"{path}.batcher.{field}",
-                        f"Invalid value: {value}: must be greater than 0",
-                    )
-                )
+    return causes
+
+
+def _transformer(transformer: Obj) -> list[Cause]:
+    path = "spec.transformer"
+    causes = _extension(transformer, path)
+    containers = transformer.get("containers")
+    if isinstance(containers, list) and len(containers) != 1:
+        causes.append(
+            Cause(
+                f"{path}.containers",
+                "Invalid value: kflow runs one transformer container"
+                if containers
+                else "Required value: a transformer is a custom container",
+                "FieldValueInvalid" if containers else "FieldValueRequired",
+            )
+        )
     return causes

@@ -114,10 +114,10 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(text))
 
 
-def _annotations(isvc: Obj) -> dict[str, str]:
-    predictor = (isvc.get("spec") or {}).get("predictor") or {}
+def _annotations(isvc: Obj, component: str = "predictor") -> dict[str, str]:
+    spec = (isvc.get("spec") or {}).get(component) or {}
     merged = dict((isvc.get("metadata") or {}).get("annotations") or {})
-    merged.update(predictor.get("annotations") or {})  # the revision's own win
+    merged.update(spec.get("annotations") or {})  # the component's own win
     return {str(k): str(v) for k, v in merged.items()}
 
 
@@ -193,11 +193,12 @@ def _shown(value: float, knob: Knob) -> str:
     return f"{value:g}s" if knob.duration else f"{value:g}"
 
 
-def scaling_settings(isvc: Obj) -> ScalingSettings:
-    """The InferenceService's scaling, defaults filled in; a bad annotation (admission
-    rejects them) falls back to its default."""
-    predictor = (isvc.get("spec") or {}).get("predictor") or {}
-    annotations = _annotations(isvc)
+def scaling_settings(isvc: Obj, component: str = "predictor") -> ScalingSettings:
+    """How one component (`predictor`, `transformer`) of the InferenceService scales,
+    defaults filled in; a bad annotation (admission rejects them) falls back to its
+    default."""
+    predictor = (isvc.get("spec") or {}).get(component) or {}
+    annotations = _annotations(isvc, component)
     values: dict[str, float] = {}
     for name, knob in KNOBS.items():
         try:

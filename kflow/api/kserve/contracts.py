@@ -44,16 +44,21 @@ STORAGE_URI_PREFIXES = ("gs://", "s3://", "pvc://", "file://", "https://", "http
 
 # --- predictor pods ---------------------------------------------------------------------
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
-"""The InferenceService's name, on every predictor pod and its Service."""
+"""The InferenceService's name, on every component pod, Service and revision record."""
 COMPONENT_LABEL = "component"
-"""`predictor` (KServe labels each component's pods so)."""
+"""`predictor` or `transformer` (KServe labels each component's pods so)."""
 REVISION_LABEL = "serving.knative.dev/revision"
-"""The revision a pod belongs to (`<name>-predictor-00001`), as Knative labels it."""
+"""The revision a pod belongs to (`<name>-predictor-00001`), as Knative labels it; the
+gateway groups ready replicas by it to split traffic."""
 READY_ADDRESS_ANNOTATION = "serving.kflow.dev/ready-address"
 """`127.0.0.1:<port>`, on a predictor pod whose readiness probe (`/v2/health/ready`)
 last answered 200; removed when it stops answering. The gateway sends requests only
 to the addresses it finds here."""
 PREDICTOR = "predictor"
+TRANSFORMER = "transformer"
+COMPONENTS = (PREDICTOR, TRANSFORMER)
+"""The components kflow runs, in the order a request passes them backwards (KServe's
+`ComponentType`; explainers are not run)."""
 CONTAINER_NAME = "kserve-container"
 """The container running the model server (KServe's name)."""
 CONTAINER_PORT = 8080
@@ -68,11 +73,46 @@ READY_PATH = "/v2/health/ready"
 """What the controller probes to judge a replica ready."""
 DEFAULT_MIN_REPLICAS = 1
 
+# --- transformers (KServe's `constants.Argument*`, added to a custom transformer's args) ---
+ARG_MODEL_NAME = "--model_name"
+"""The model the transformer serves and asks the predictor about: the InferenceService's name."""
+ARG_PREDICTOR_HOST = "--predictor_host"
+"""Where the predictor answers. KServe passes `<name>-predictor.<namespace>`; kflow passes
+the cluster-local gateway's route to the predictor (`127.x.y.z:port/serving/<ns>/<name>-predictor`)."""
+ARG_HTTP_PORT = "--http_port"
+"""The port the transformer listens on (the host port kflow gives container port 8080)."""
+ARG_PROTOCOL = "--protocol"
+"""How the transformer talks to the predictor: `v1` (default) or `v2` (KServe's `PredictorProtocol`)."""
+PREDICTOR_PROTOCOLS = ("v1", "v2")
+"""`--protocol` values a transformer hosted by `kflow serve` speaks to its predictor."""
+PREDICTOR_HOST_ANNOTATION = "serving.kflow.dev/predictor-host"
+"""On a transformer pod: the `--predictor_host` it was started with, so pods started for
+an older cluster-local gateway address are replaced."""
+
+# --- traffic (KServe's canary rollout over Knative's route) ----------------------------
+TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
+""""true" gives the latest revision its own route (`latest-<name>-<component>`)."""
+LATEST_TAG = "latest"
+PREV_TAG = "prev"
+"""The tags KServe puts on the latest and the previously rolled-out revision's traffic."""
+
 # --- conditions (KServe's apis.ConditionType values) ----------------------------------
 CONDITION_PREDICTOR_READY = "PredictorReady"
+CONDITION_TRANSFORMER_READY = "TransformerReady"
 CONDITION_INGRESS_READY = "IngressReady"
 CONDITION_READY = "Ready"
-CONDITION_TYPES = (CONDITION_INGRESS_READY, CONDITION_PREDICTOR_READY, CONDITION_READY)
+CONDITION_TYPES = (
+    CONDITION_INGRESS_READY,
+    CONDITION_PREDICTOR_READY,
+    CONDITION_TRANSFORMER_READY,
+    CONDITION_READY,
+)
+READY_CONDITIONS = {PREDICTOR: CONDITION_PREDICTOR_READY, TRANSFORMER: CONDITION_TRANSFORMER_READY}
+"""Each component's ready condition (KServe's `readyConditionsMap`)."""
+REASON_REVISION_MISSING = "RevisionMissing"
+"""Knative's reason while a component's latest revision is not ready yet."""
+REASON_REVISION_FAILED = "RevisionFailed"
+"""Knative's reason when a component's latest revision failed (its model did not load)."""
 
 # --- the gateway ------------------------------------------------------------------------
 GATEWAY_PREFIX = "/serving"
@@ -80,7 +120,11 @@ GATEWAY_PREFIX = "/serving"
 
 
 def gateway_path(namespace: str, name: str) -> str:
-    """`/serving/<namespace>/<name>`: the InferenceService's root behind the gateway."""
+    """`/serving/<namespace>/<name>`: the InferenceService's root behind the gateway.
+
+    `name` may also be a component's route (`<name>-predictor`, straight to the
+    predictor) or a tag's (`latest-<name>-predictor`, `prev-<name>-predictor`): the
+    first label of the host names Knative gives them."""
     return f"{GATEWAY_PREFIX}/{namespace}/{name}"
 
 
@@ -89,6 +133,16 @@ def predictor_service_name(name: str) -> str:
     return f"{name}-{PREDICTOR}"
 
 
-def revision_name(name: str, generation: int) -> str:
-    """`<name>-predictor-00003`: a Knative-style revision name for a spec generation."""
-    return f"{name}-{PREDICTOR}-{generation:05d}"
+def component_service_name(name: str, component: str) -> str:
+    """`<name>-predictor`, `<name>-transformer`: a component's Service and route."""
+    return f"{name}-{component}"
+
+
+def tag_route_name(tag: str, name: str, component: str) -> str:
+    """`latest-<name>-predictor`: the route of a tagged revision (Knative's tag host)."""
+    return f"{tag}-{name}-{component}"
+
+
+def revision_name(name: str, number: int, component: str = PREDICTOR) -> str:
+    """`<name>-predictor-00003`: a Knative-style name for a component's third revision."""
+    return f"{name}-{component}-{number:05d}"

@@ -2,8 +2,8 @@
 
 KServe gives every InferenceService a host, `<name>.<namespace>.<domain>` (domain
 `example.com` unless configured) for callers outside the cluster and
-`<name>.<namespace>.svc.cluster.local` inside it, plus the same names for the
-predictor component (`<name>-predictor...`). Its ingress routes a request by its
+`<name>.<namespace>.svc.cluster.local` inside it, plus the same names for its
+components and tagged revisions (`<name>-predictor...`, `latest-<name>-predictor...`). Its ingress routes a request by its
 `Host` header, so clients that set the header (`curl -H "Host: ..."`, the KServe and
 Triton clients' headers) reach the model at its own paths, with no prefix. kflow's
 gateway reads the `Host` header the same way; this module is the one place that
@@ -12,13 +12,10 @@ knows the names.
 
 from __future__ import annotations
 
-from kflow.api.kserve import contracts as c
-
 INGRESS_DOMAIN = "example.com"
 """KServe's default ingress domain (`ingressDomain` in its `inferenceservice-config`)."""
 CLUSTER_DOMAINS = ("svc.cluster.local", "svc")
 """In-cluster suffixes of a Service's DNS name."""
-PREDICTOR_SUFFIX = f"-{c.PREDICTOR}"
 
 
 def hostname(namespace: str, name: str, domain: str = INGRESS_DOMAIN) -> str:
@@ -31,12 +28,12 @@ def cluster_hostname(namespace: str, name: str) -> str:
     return f"{name}.{namespace}.{CLUSTER_DOMAINS[0]}"
 
 
-def services_for_host(host: str, domain: str = INGRESS_DOMAIN) -> list[tuple[str, str]]:
-    """The (namespace, name) an InferenceService host may mean, most likely first.
+def route_for_host(host: str, domain: str = INGRESS_DOMAIN) -> tuple[str, str] | None:
+    """(namespace, route) for a `Host` header of a serving form, else None.
 
-    `host` is a `Host` header value (a port is ignored). `digits-predictor.ml.svc`
-    may be the predictor of `digits` or an InferenceService named `digits-predictor`,
-    so both come back; a host of no serving form gives [].
+    The route is the host's first label — an InferenceService, or one of its component
+    or tag routes (`digits-predictor`, `latest-digits-predictor`) — as the gateway's
+    `/serving/<namespace>/<route>` path takes it. A port in the header is ignored.
     """
     bare = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     bare = bare.strip().rstrip(".").lower()
@@ -45,10 +42,7 @@ def services_for_host(host: str, domain: str = INGRESS_DOMAIN) -> list[tuple[str
             continue
         parts = bare[: -len(suffix) - 1].split(".")
         if len(parts) != 2 or not all(parts):
-            return []
-        name, namespace = parts
-        found = [(namespace, name)]
-        if name.endswith(PREDICTOR_SUFFIX) and len(name) > len(PREDICTOR_SUFFIX):
-            found.append((namespace, name[: -len(PREDICTOR_SUFFIX)]))
-        return found
-    return []
+            return None
+        route, namespace = parts
+        return namespace, route
+    return None

@@ -2,9 +2,10 @@
 
 They follow `serving.kserve.io/v1beta1` (definition names `serving.kserve.io.v1beta1.*`)
 for the parts kflow reads: the predictor (a framework field, `model`, or custom
-`containers`) with its replicas, batcher and canary percentage, and the status KServe
-writes. Everything else a user writes (`transformer`, `explainer`, `logger`,
-pod fields beside `containers`) is kept, as KServe's CRD keeps it.
+`containers`) with its replicas, batcher and canary percentage, the transformer (a
+custom container), and the status KServe writes. Everything else a user writes
+(`explainer`, `logger`, pod fields beside `containers`) is kept, as KServe's CRD
+keeps it.
 """
 
 from __future__ import annotations
@@ -93,9 +94,33 @@ class PredictorSpec(K8sModel):
         None, description="Request timeout in seconds, waiting for a replica included (60)."
     )
     canaryTrafficPercent: int | None = Field(
-        None, description="Traffic to the latest revision (stored; rollout comes later)."
+        None,
+        description="Percent of requests for the latest revision; the previously rolled-out "
+        "revision takes the rest (0: roll back; unset or 100: promote).",
     )
     batcher: Batcher | None = Field(None, description="Server-side batching.")
+
+
+class TransformerSpec(K8sModel):
+    """A transformer: a custom container that turns requests into the predictor's inputs
+    and its outputs into responses."""
+
+    definition = "serving.kserve.io.v1beta1.TransformerSpec"
+
+    containers: list[Container] = Field(
+        description="The transformer's container; kflow adds --model_name, --predictor_host "
+        "and --http_port to its args, as KServe does."
+    )
+    volumes: list[Volume] | None = Field(None, description="Volumes the container may mount.")
+    minReplicas: int | None = Field(None, description="Fewest replicas (default 1).")
+    maxReplicas: int | None = Field(None, description="Most replicas (recorded).")
+    scaleTarget: int | None = Field(None, description="Autoscaling target (recorded).")
+    scaleMetric: str | None = Field(None, description="Autoscaling metric (recorded).")
+    containerConcurrency: int | None = Field(None, description="Requests per replica.")
+    timeout: int | None = Field(None, description="Request timeout in seconds.")
+    canaryTrafficPercent: int | None = Field(
+        None, description="Percent of requests for the transformer's latest revision."
+    )
 
 
 class InferenceServiceSpec(K8sModel):
@@ -104,6 +129,9 @@ class InferenceServiceSpec(K8sModel):
     definition = "serving.kserve.io.v1beta1.InferenceServiceSpec"
 
     predictor: PredictorSpec = Field(description="The model server.")
+    transformer: TransformerSpec | None = Field(
+        None, description="Pre- and post-processing in front of the predictor."
+    )
 
 
 class Addressable(K8sModel):
@@ -119,9 +147,13 @@ class TrafficTarget(K8sModel):
 
     definition = "knative.dev.serving.pkg.apis.serving.v1.TrafficTarget"
 
+    tag: str | None = Field(None, description="`latest` or `prev`: the revision's own route.")
     revisionName: str | None = Field(None, description="The revision.")
-    latestRevision: bool | None = Field(None, description="Whether it is the latest revision.")
+    latestRevision: bool | None = Field(
+        None, description="Whether the entry follows the latest ready revision."
+    )
     percent: int | None = Field(None, description="Its share of requests.")
+    url: str | None = Field(None, description="The tagged revision's own route.")
 
 
 class ComponentStatusSpec(K8sModel):
@@ -147,10 +179,10 @@ class InferenceServiceStatus(K8sModel):
     url: str | None = Field(None, description="The gateway URL of the InferenceService.")
     address: Addressable | None = Field(None, description="The in-cluster address.")
     conditions: list[dict[str, object]] | None = Field(
-        None, description="PredictorReady, IngressReady, Ready."
+        None, description="IngressReady, PredictorReady, TransformerReady, Ready."
     )
     components: dict[str, ComponentStatusSpec] | None = Field(
-        None, description="Status by component (predictor)."
+        None, description="Status by component (predictor, transformer)."
     )
     modelStatus: dict[str, object] | None = Field(
         None, description="The model's state, copies and last failure."

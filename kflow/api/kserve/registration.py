@@ -3,8 +3,8 @@
 Served at `serving.kserve.io/v1beta1` with the status subresource, short name `isvc`,
 KServe's defaulting and validation, and the columns KServe's CRD prints: `URL`,
 `READY` (the Ready condition's status), `PREV` and `LATEST` (the traffic percent of
-the previously rolled-out and the latest revision), `PREVROLLEDOUTREVISION` and
-`LATESTREADYREVISION` (wide), `AGE`.
+the predictor's revision tagged `prev` and of its latest ready revision),
+`PREVROLLEDOUTREVISION` and `LATESTREADYREVISION` (those revisions' names), `AGE`.
 """
 
 from __future__ import annotations
@@ -43,40 +43,52 @@ def ready(obj: Obj) -> str:
     return ""
 
 
-def _percent(obj: Obj, latest: bool) -> int | None:
+def _target(obj: Obj, *, tag: str | None = None, latest: bool | None = None) -> Obj:
+    """The first predictor traffic entry with that tag or `latestRevision` (KServe's
+    printer columns select `traffic[?(@.tag=='prev')]` and `[?(@.latestRevision==true)]`)."""
     for target in _predictor(obj).get("traffic") or []:
-        if isinstance(target, dict) and bool(target.get("latestRevision")) == latest:
-            percent = target.get("percent")
-            return int(percent) if isinstance(percent, int) else None
-    return None
+        if not isinstance(target, dict):
+            continue
+        if (tag is not None and target.get("tag") == tag) or (
+            latest is not None and target.get("latestRevision") is latest
+        ):
+            return target
+    return {}
+
+
+def _percent(target: Obj) -> int | None:
+    percent = target.get("percent")
+    return percent if isinstance(percent, int) else None
 
 
 def previous_percent(obj: Obj) -> int | None:
-    return _percent(obj, latest=False)
+    return _percent(_target(obj, tag=c.PREV_TAG))
 
 
 def latest_percent(obj: Obj) -> int | None:
-    return _percent(obj, latest=True)
+    return _percent(_target(obj, latest=True))
 
 
 def previous_revision(obj: Obj) -> str:
-    return str(_predictor(obj).get("previousRolledoutRevision") or "")
+    return str(_target(obj, tag=c.PREV_TAG).get("revisionName") or "")
 
 
 def latest_ready_revision(obj: Obj) -> str:
-    return str(_predictor(obj).get("latestReadyRevision") or "")
+    return str(_target(obj, latest=True).get("revisionName") or "")
 
 
 ISVC_COLUMNS = (
     name_column(),
     Column("URL", url, description="The gateway URL."),
     Column("READY", ready, description="The status of the Ready condition."),
-    Column("PREV", previous_percent, "integer", "Traffic to the previous revision."),
-    Column("LATEST", latest_percent, "integer", "Traffic to the latest revision."),
+    Column("PREV", previous_percent, "integer", "Traffic to the previously rolled-out revision."),
+    Column("LATEST", latest_percent, "integer", "Traffic to the latest ready revision."),
     Column(
-        "PREVROLLEDOUTREVISION", previous_revision, description="Previous revision.", priority=1
+        "PREVROLLEDOUTREVISION",
+        previous_revision,
+        description="The previously rolled-out revision.",
     ),
-    Column("LATESTREADYREVISION", latest_ready_revision, description="Ready revision.", priority=1),
+    Column("LATESTREADYREVISION", latest_ready_revision, description="The latest ready revision."),
     age_column(),
 )
 

@@ -9,16 +9,18 @@ import typer
 from kflow.api.errors import ApiError, NotFound
 from kflow.cli import describers, ui
 from kflow.cli.describe_experiment import describe_experiment
+from kflow.cli.describe_workflow import describe_workflow
 from kflow.sdk import Client
 
 HELP = """Show an object in detail, with the Events about it, like `kubectl describe`.
 
-An Experiment (Katib) is described as a tuning report: objective, algorithm, the best trial with its parameters and metrics, and a table of its trials.
+An Experiment (Katib) is described as a tuning report: objective, algorithm, the best trial with its parameters and metrics, and a table of its trials. A Workflow (Argo) is described as `argo get` shows it: its status, times and parameters, then its node tree with each step's phase, template, pod and duration.
 
 Examples:
   kflow describe pod web
   kflow describe tfjob/mnist -n team-a
   kflow describe experiment random-example
+  kflow describe workflow hello-world-x7k2p
 """
 
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
@@ -35,6 +37,8 @@ def _describe(client: Client, obj: dict[str, Any], events: list[dict[str, Any]] 
             labels=f"{EXPERIMENT_LABEL}={meta.get('name')}",
         ).items
         return describe_experiment(obj, trials, events)
+    if obj.get("kind") == "Workflow" and api_version.startswith("argoproj.io/"):
+        return describe_workflow(obj, events)
     return describers.describe(obj, events)
 
 

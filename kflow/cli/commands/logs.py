@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 
+from kflow.api.argo import contracts as argo
 from kflow.api.training.contracts import GROUP, TRAINING_KINDS
 from kflow.cli import ui
 from kflow.sdk import Client
 from kflow.sdk.joblogs import LogLine, job_logs
+from kflow.sdk.workflowlogs import workflow_logs
 
-HELP = """Print the logs of a container in a pod, like `kubectl logs`, or of every replica of a training job.
+HELP = """Print the logs of a container in a pod, like `kubectl logs`, of every replica of a training job, or of every step of an Argo workflow.
 
-For a job (job/NAME, tfjob/NAME, pytorchjob/NAME...) the lines of all its replicas are merged, each prefixed with its [role-index]; with -f new replicas join as they start and the command ends when the job has finished.
+For a job (job/NAME, tfjob/NAME, pytorchjob/NAME...) the lines of all its replicas are merged, each prefixed with its [role-index]; with -f new replicas join as they start and the command ends when the job has finished. For a workflow (workflow/NAME, wf/NAME) each step's main container is printed in the order the steps started, each line prefixed with its [step]; with -f steps join as they start and the command ends when the workflow has finished.
 
 Examples:
   kflow logs web
@@ -23,6 +25,7 @@ Examples:
   kflow logs web --previous --tail 20
   kflow logs job/mnist -f
   kflow logs pytorchjob/mnist --tail 5
+  kflow logs workflow/hello-world-x7k2p -f
 """
 
 _POD_KINDS = ("po", "pod", "pods")
@@ -54,6 +57,10 @@ def _job(
     tail: int | None,
 ) -> None:
     typed = None if kind.lower() in _ANY_JOB else client.resource(kind)
+    if typed is not None and (typed.group, typed.kind) == (argo.GROUP, "Workflow"):
+        steps = workflow_logs(client, name, namespace=namespace, follow=follow, tail=tail)
+        _print_job(steps, follow)
+        return
     if typed is not None and (typed.group, typed.kind) not in _JOB_KINDS:
         raise ui.CliError(f'"{kind}/{name}": logs are read from pods: use pod/NAME')
     lines = job_logs(
@@ -76,7 +83,8 @@ def register(app: typer.Typer) -> None:
         pod: Annotated[
             str,
             typer.Argument(
-                metavar="POD", help="The pod (NAME or pod/NAME) or a job (job/NAME, tfjob/NAME...)."
+                metavar="POD",
+                help="The pod (NAME or pod/NAME), a job (job/NAME, tfjob/NAME...) or a workflow (workflow/NAME).",
             ),
         ],
         container: Annotated[

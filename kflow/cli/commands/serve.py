@@ -15,8 +15,11 @@ SERVE_HELP = """Serve a model over TF Serving REST, KServe V1 and Open Inference
 
 MODEL_DIR is a path, file://, pvc://CLAIM/PATH, s3:// or gs:// URI. A directory with numbered subdirectories (1/, 2/, ...) holds versions: new ones are loaded and warmed up, then take traffic; the old ones unload. The format (sklearn, xgboost, lightgbm, pytorch, onnx, tensorflow, custom) comes from the files unless --format says it.
 
+With --predictor_host, the custom model in MODEL_DIR (a class with preprocess/postprocess) is a transformer, as KServe's: its predict() asks the predictor at that address (--protocol v1 or v2). --model_name and --http_port are KServe's spellings of --name and --port.
+
 Examples:
   kflow serve ./models/mnist
+  kflow serve ./transformer --name mnist --predictor_host 127.0.0.1:8080 --protocol v2
   kflow serve ./models/mnist --version-policy latest:2 --label stable=1 --label canary=2
   kflow serve ./models/mnist --port 8500 --grpc-port 9000
   curl -d '{"instances": [[0, 1, ...]]}' localhost:8080/v1/models/mnist:predict
@@ -41,11 +44,16 @@ def register(app: typer.Typer) -> None:
         name: Annotated[
             str | None,
             typer.Option(
-                help="Model name in URLs (default: the directory's name).", show_default=False
+                "--name",
+                "--model_name",
+                help="Model name in URLs (default: the directory's name).",
+                show_default=False,
             ),
         ] = None,
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+        port: Annotated[
+            int, typer.Option("--port", "--http_port", help="Port to listen on.")
+        ] = 8080,
         grpc_port: Annotated[
             int,
             typer.Option(help="Port for V2 gRPC and TF Serving gRPC (0: no gRPC)."),
@@ -72,16 +80,33 @@ def register(app: typer.Typer) -> None:
         poll_interval: Annotated[
             float, typer.Option(help="Seconds between checks for new versions.")
         ] = 1.0,
+        predictor_host: Annotated[
+            str | None,
+            typer.Option(
+                "--predictor_host",
+                "--predictor-host",
+                help="Serve as a transformer of the predictor at HOST:PORT (a /PATH prefix may follow).",
+                show_default=False,
+            ),
+        ] = None,
+        protocol: Annotated[
+            str, typer.Option(help="How a transformer asks its predictor: v1 or v2.")
+        ] = "v1",
     ) -> None:
         # imported here so every other command starts fast
         from kflow.serving import BatchingConfig, ModelConfig, VersionPolicy
         from kflow.serving.errors import ServingError
+        from kflow.serving.forwarding import PredictorHop
         from kflow.serving.server import run
 
         try:
             policy = VersionPolicy.parse(version_policy)
         except ServingError as exc:
             raise ui.CliError(f"--version-policy: {exc}") from None
+        try:
+            hop = PredictorHop(predictor_host, protocol) if predictor_host else None
+        except ServingError as exc:
+            raise ui.CliError(f"--protocol: {exc}") from None
         batching = (
             BatchingConfig(max_batch_size=max_batch_size, max_latency=max_latency_ms / 1000)
             if max_batch_size > 0
@@ -97,6 +122,7 @@ def register(app: typer.Typer) -> None:
             policy=policy,
             labels=_labels(label or []),
             batching=batching,
+            predictor=hop,
         )
         run(
             [config],

@@ -15,6 +15,7 @@ from typing import Any
 from kflow.api import meta as m
 from kflow.api.katib import conditions as cond
 from kflow.api.katib.observations import Observation
+from kflow.api.katib.registration import metric_value
 from kflow.store.observations import ObservationLog
 from kflow.tuning.history import TrialRecord, TrialState
 
@@ -51,13 +52,14 @@ def _float(text: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def metric_values(trial: Obj, strategies: Sequence[Obj]) -> dict[str, float]:
-    """Each metric's value under its strategy (min, max or latest), where observed."""
-    how = {str(s.get("name")): str(s.get("value") or "latest") for s in strategies}
+def metric_values(trial: Obj, objective: Obj) -> dict[str, float]:
+    """Each observed metric's value under its strategy (the API's one rule: min, max
+    or latest as `metricStrategies` say, by the objective's type otherwise)."""
+    observation = (trial.get("status") or {}).get("observation") or {}
     values: dict[str, float] = {}
-    for metric in ((trial.get("status") or {}).get("observation") or {}).get("metrics") or []:
+    for metric in observation.get("metrics") or []:
         name = str(metric.get("name"))
-        value = _float(metric.get(how.get(name, "latest")))
+        value = _float(metric_value(objective, observation, name))
         if value is not None:
             values[name] = value
     return values
@@ -65,8 +67,7 @@ def metric_values(trial: Obj, strategies: Sequence[Obj]) -> dict[str, float]:
 
 def objective_value(trial: Obj, objective: Obj) -> float | None:
     """The trial's value of the objective metric, or None if it has none."""
-    name = str(objective.get("objectiveMetricName"))
-    return metric_values(trial, objective.get("metricStrategies") or []).get(name)
+    return metric_values(trial, objective).get(str(objective.get("objectiveMetricName")))
 
 
 def intermediate_values(observations: Sequence[Observation]) -> dict[str, list[tuple[int, float]]]:
@@ -112,7 +113,7 @@ def record_of(
         name=m.name_of(trial),
         parameters=parameters_of(trial),
         state=state,
-        metrics=metric_values(trial, objective.get("metricStrategies") or []),
+        metrics=metric_values(trial, objective),
         intermediate=intermediate_values(observations),
         attrs=dict(attrs or {}),
         labels=dict((trial.get("spec") or {}).get("labels") or {}),

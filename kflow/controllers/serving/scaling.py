@@ -4,10 +4,9 @@
 is Knative's autoscaler tick, and at once when the gateway holds a request for a
 service at zero). It reads the InferenceService's scaling settings, averages its
 meter over the stable and panic windows, and asks the pure `autoscaler.decide` for
-the count, keeping the autoscaler's state per revision. `scaled_to_zero_status` is
-the status KServe writes while there is no replica: the service stays Ready (the
-gateway holds requests and starts one), no model copy is loaded, and the target
-state is Pending until a request arrives.
+the count, keeping the autoscaler's state per revision. Each component (predictor,
+transformer) scales on its own meter: the gateway counts a request where it enters
+the component, so a transformer's hop to its predictor is the predictor's load.
 """
 
 from __future__ import annotations
@@ -42,10 +41,10 @@ class ReplicaScaler:
         self.traffic = traffic
         self._tracked: dict[Key, _Tracked] = {}
 
-    def replicas(self, isvc: Obj, revision: str, current: int, ready: int) -> int:
-        """How many replicas of `revision` should run now."""
-        key = (m.namespace_of(isvc), m.name_of(isvc))
-        settings = scaling_settings(isvc)
+    def replicas(self, isvc: Obj, component: str, revision: str, current: int, ready: int) -> int:
+        """How many replicas of a component's `revision` should run now."""
+        key = (m.namespace_of(isvc), m.name_of(isvc), component)
+        settings = scaling_settings(isvc, component)
         now = self.traffic.clock()
         tracked = self._tracked.get(key)
         if tracked is None or tracked.revision != revision:
@@ -64,43 +63,15 @@ class ReplicaScaler:
         tracked.state, tracked.last = decision.state, decision
         return decision.replicas
 
-    def requeue_after(self, key: Key, pending: float) -> float:
+    def requeue_after(self, namespace: str, name: str, pending: float) -> float:
         """How soon to look again at a service whose replicas are not all ready."""
-        return WAITING_PERIOD_SECONDS if self.traffic.meter(key).in_flight else pending
+        waiting = any(
+            self.traffic.meter((namespace, name, component)).in_flight for component in c.COMPONENTS
+        )
+        return WAITING_PERIOD_SECONDS if waiting else pending
 
-    def panicking(self, key: Key) -> bool:
-        tracked = self._tracked.get(key)
-        return bool(tracked and tracked.last and tracked.last.panicking)
-
-    def forget(self, key: Key) -> None:
-        self._tracked.pop(key, None)
-        self.traffic.forget(key)
-
-
-def scaled_to_zero_status(status: Obj, previous: Obj, revision: str) -> Obj:
-    """`status` as KServe shows a service with no replica: Ready as it was (True for a
-    revision that never ran), the latest revision taking the traffic, no copies."""
-    was = {x.get("type"): x for x in previous.get("conditions") or []}
-    for cond in status.get("conditions") or []:
-        before = was.get(cond["type"]) or {"status": "True"}
-        cond["status"] = before.get("status", "True")
-        cond["lastTransitionTime"] = before.get("lastTransitionTime", cond["lastTransitionTime"])
-        for field in ("reason", "message"):
-            cond.pop(field, None)
-            if before.get(field):
-                cond[field] = before[field]
-    component = status.setdefault("components", {}).setdefault(c.PREDICTOR, {})
-    if not component.get("latestReadyRevision"):
-        component["latestReadyRevision"] = revision
-        component["latestRolledoutRevision"] = revision
-        component["traffic"] = [{"revisionName": revision, "percent": 100, "latestRevision": True}]
-    states = ((previous.get("modelStatus") or {}).get("states")) or {}
-    status["modelStatus"] = {
-        "states": {
-            "activeModelState": states.get("activeModelState") or "",
-            "targetModelState": "Pending",
-        },
-        "transitionStatus": "InProgress",
-        "copies": {"totalCopies": 0, "failedCopies": 0},
-    }
-    return status
+    def forget(self, namespace: str, name: str) -> None:
+        """The InferenceService is gone."""
+        for component in c.COMPONENTS:
+            self._tracked.pop((namespace, name, component), None)
+            self.traffic.forget((namespace, name, component))

@@ -19,8 +19,8 @@ import math
 import time
 from collections.abc import Callable
 
-Key = tuple[str, str]
-"""(namespace, name) of an InferenceService."""
+Key = tuple[str, str, str]
+"""(namespace, name, component) of an InferenceService's predictor or transformer."""
 KEPT_SECONDS = 3600
 """Buckets older than the longest window Knative allows (1h) are dropped."""
 

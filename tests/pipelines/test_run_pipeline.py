@@ -1,0 +1,106 @@
+"""`kflow run` and `kflow.run_pipeline` against a real `kflow up`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from kflow.sdk import Client
+from kflow.sdk.pipelines import PipelineFailed, run_pipeline
+from tests.conftest import wait_until
+from tests.pipelines import pipelines_src as src
+from tests.support import free_port
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def up(kflow_home: Path) -> Iterator[Path]:
+    """A `kflow up` whose pods share its home (`$KFLOW_HOME`, outside /tmp)."""
+    env = {**os.environ, "KFLOW_HOME": str(kflow_home), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kflow",
+            "up",
+            "--home",
+            str(kflow_home),
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    info = kflow_home / "server.json"
+    try:
+        wait_until(
+            lambda: info.exists() and json.loads(info.read_text() or "{}").get("pid") == proc.pid,
+            timeout=30,
+        )
+        yield kflow_home
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def kflow(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KFLOW_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "kflow", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_kflow_run_runs_a_pipeline_file_and_prints_its_outputs(up: Path) -> None:
+    done = kflow(
+        up, "run", "examples/pipelines/train_and_evaluate.py", "--param", "rows=60", "--name", "cv"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [x for x in done.stdout.splitlines() if x.startswith("Output: ")]
+    assert len(lines) == 1, done.stdout
+    (line,) = lines
+    assert 0.0 <= float(line.removeprefix("Output: ")) <= 1.0
+    assert "summarize" in done.stdout  # the live table of tasks
+
+    wrong = kflow(up, "run", "examples/pipelines/train_and_evaluate.py", "--param", "rows=many")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().endswith("--param rows: 'many' is not a valid NUMBER_INTEGER value")
+
+
+def test_run_pipeline_returns_typed_outputs_and_shows_cached_tasks(up: Path) -> None:
+    with Client(home=up) as client:
+        quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+        first = run_pipeline(src.two_steps, {"x": 5}, name="sdk-1", client=client, console=quiet)
+        assert (first.phase, first.outputs) == ("Succeeded", {"Output": 10})
+        assert {t: s.phase for t, s in first.tasks.items()} == {
+            "add": "Succeeded",
+            "add-2": "Succeeded",
+        }
+        second = run_pipeline(src.two_steps, {"x": 5}, name="sdk-2", client=client, console=quiet)
+        assert second.outputs == {"Output": 10}
+        assert second.tasks["add"].cached_from == "sdk-1/add"
+        with pytest.raises(
+            PipelineFailed, match=r"pipeline run sdk-3 Failed: exit-handler-1\.fail"
+        ):
+            run_pipeline(src.failing, name="sdk-3", client=client, console=quiet)
+        quiet.file.close()

@@ -1,0 +1,100 @@
+"""Artifacts between steps through kflow's content-addressed store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.workflows.harness import control_plane, runs_async, sh, show, workflow
+
+MAKE = sh(
+    "make",
+    "mkdir -p /tmp/out/sub && echo hello > /tmp/out/sub/a.txt && echo same > /tmp/same.txt",
+    outputs={
+        "artifacts": [
+            {"name": "tree", "path": "/tmp/out"},
+            {"name": "same", "path": "/tmp/same.txt", "archive": {"none": {}}},
+            {"name": "maybe", "path": "/tmp/missing", "optional": True},
+        ]
+    },
+)
+USE = sh(
+    "use",
+    "cat /tmp/in/sub/a.txt /mnt/in/same.txt /tmp/raw.txt",
+    inputs={
+        "artifacts": [
+            {"name": "tree", "path": "/tmp/in"},
+            {"name": "same", "path": "/mnt/in/same.txt"},
+            {"name": "raw", "path": "/tmp/raw.txt", "raw": {"data": "raw text"}},
+        ]
+    },
+)
+
+
+@runs_async
+async def test_an_output_artifact_is_another_step_s_input(tmp_path: Path) -> None:
+    args = {
+        "artifacts": [
+            {"name": "tree", "from": "{{tasks.make.outputs.artifacts.tree}}"},
+            {"name": "same", "from": "{{tasks.make.outputs.artifacts.same}}"},
+        ]
+    }
+    main = {
+        "name": "main",
+        "dag": {
+            "tasks": [
+                {"name": "make", "template": "make"},
+                {"name": "again", "template": "make"},
+                {"name": "use", "template": "use", "dependencies": ["make"], "arguments": args},
+            ]
+        },
+    }
+    async with control_plane(tmp_path) as plane:
+        wf = await plane.run(workflow("arts", [main, MAKE, USE]))
+        assert wf["status"]["phase"] == "Succeeded", show(wf)
+        nodes = plane.nodes("arts")
+        assert nodes["use"]["outputs"]["result"] == "hello\nsame\nraw text"
+        made = {a["name"]: a for a in nodes["make"]["outputs"]["artifacts"]}
+        again = {a["name"]: a for a in nodes["again"]["outputs"]["artifacts"]}
+        assert set(made) == {"tree", "same", "main-logs"}
+        # identical outputs are one blob in the store
+        assert made["tree"]["kflow"]["key"] == again["tree"]["kflow"]["key"]
+        assert made["tree"]["kflow"]["archive"] == "tgz" and made["tree"]["kflow"]["directory"]
+        store = plane.controller.artifacts
+        assert store.read_bytes(made["same"]["kflow"]["key"]) == b"same\n"
+        blobs = list((tmp_path / "artifacts" / "blobs").rglob("*"))
+        assert (
+            len([b for b in blobs if b.is_file()]) == 4
+        )  # tree, same, the shared empty log, use's log
+
+
+@runs_async
+async def test_a_missing_output_is_an_error_unless_optional(tmp_path: Path) -> None:
+    lost = sh("lost", "true", outputs={"artifacts": [{"name": "x", "path": "/tmp/nowhere"}]})
+    param = sh(
+        "param",
+        "true",
+        outputs={
+            "parameters": [
+                {
+                    "name": "d",
+                    "valueFrom": {"path": "/tmp/nope", "default": "fallback"},
+                    "globalName": "g",
+                }
+            ]
+        },
+    )
+    main = {
+        "name": "main",
+        "steps": [[{"name": "param", "template": "param"}], [{"name": "lost", "template": "lost"}]],
+    }
+    async with control_plane(tmp_path) as plane:
+        wf = await plane.run(workflow("missing", [main, lost, param]))
+        nodes = plane.nodes("missing")
+        assert nodes["param"]["outputs"]["parameters"][0]["value"] == "fallback"
+        assert wf["status"]["outputs"]["parameters"] == [{"name": "g", "value": "fallback"}]
+        assert nodes["lost"]["phase"] == "Error"
+        assert (
+            nodes["lost"]["message"]
+            == "failed to save outputs: open /tmp/nowhere: no such file or directory"
+        )
+        assert wf["status"]["phase"] == "Failed"
