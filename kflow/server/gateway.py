@@ -13,8 +13,8 @@ revision's replicas in turn (round robin). Request and response bodies stream
 through; a replica that refuses the connection is skipped for the next one. A
 request finding no ready replica (a service scaled to zero, or starting) is held by
 the activator (`activator.py`) until one is, and every request is counted for the
-autoscaler from arrival to the end of its answer. The cluster-local gateway (`local_gateway.py`) forwards the
-same way without the identity check.
+autoscaler from arrival to the end of its answer. The cluster-local gateway
+(`local_gateway.py`) forwards the same way without the identity check.
 """
 
 from __future__ import annotations

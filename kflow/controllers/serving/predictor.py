@@ -3,7 +3,8 @@
 A framework or `model` predictor becomes one container running `kflow serve` on the
 model at `storageUri`, listening on the port the runtime gives container port 8080
 (`KFLOW_PORT_8080`, and its gRPC port 8081 as `KFLOW_PORT_8081`; `sh -c 'exec "$@"
---port ...'` reads them, so no user value is ever parsed by a shell). A `pvc://CLAIM/PATH` URI mounts the claim read-only at
+--port ...'` reads them, so no user value is ever parsed by a shell). A
+`pvc://CLAIM/PATH` URI mounts the claim read-only at
 `/mnt/pvc`, as KServe does, and the server reads `/mnt/pvc/PATH`. A batcher turns
 on the server's adaptive batching. A custom predictor runs its own container, given
 port 8080 if it declares none. Pods restart their containers (`Always`).
