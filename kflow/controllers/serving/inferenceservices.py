@@ -40,7 +40,12 @@ from kflow.api.selectors import parse_label_selector
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.manager import Controller, Result, WatchSpec, owner_keys
 from kflow.controllers.pods import PORTS_ANNOTATION
-from kflow.controllers.serving.predictor import predictor_pod_spec, readiness_path, serving_port
+from kflow.controllers.serving.predictor import (
+    predictor_pod_spec,
+    readiness_path,
+    runs_kflow_serve,
+    serving_port,
+)
 from kflow.controllers.serving.revisions import Revisions
 from kflow.controllers.serving.rollout import (
     Rollout,
@@ -397,14 +402,18 @@ class InferenceServiceController(Controller):
         if address is None:
             return None, None
         path = readiness_path(pod.get("spec") or {})
+        model = m.labels_of(pod).get(c.ISVC_LABEL, "")
+        v2_server = path == c.READY_PATH
+        if v2_server and runs_kflow_serve(pod.get("spec") or {}):
+            # this model's readiness: another server on a reused port is not this one
+            path = f"/v2/models/{model}/ready"
         try:
             response = await self._http.get(f"http://{address}{path}")
             if response.status_code == 200:
                 return address, None
-            if path != c.READY_PATH:
+            if not v2_server:
                 return None, None
             # kflow serve reports a version that failed to load in its TF Serving status
-            model = m.labels_of(pod).get(c.ISVC_LABEL, "")
             status = await self._http.get(f"http://{address}/v1/models/{model}")
             versions = status.json().get("model_version_status") or []
         except (httpx.HTTPError, ValueError, AttributeError):

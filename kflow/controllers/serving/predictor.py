@@ -21,6 +21,8 @@ from kflow.api.kserve.admission import predictor_implementations
 
 Obj = dict[str, Any]
 
+SERVER_IMAGE = "kflow-model-server"
+"""The image recorded on kflow's model server container (nothing is pulled)."""
 DEFAULT_MAX_BATCH_SIZE = 32
 DEFAULT_MAX_LATENCY_MS = 500
 """KServe's batcher defaults (`maxBatchSize` 32, `maxLatency` 500 ms)."""
@@ -72,7 +74,7 @@ def _server_container(name: str, predictor: Obj) -> tuple[Obj, list[Obj]]:
     grpc_var = f"KFLOW_PORT_{c.GRPC_CONTAINER_PORT}"  # each replica its own gRPC port
     container: Obj = {
         "name": c.CONTAINER_NAME,
-        "image": "kflow-model-server",
+        "image": SERVER_IMAGE,
         "command": [
             "/bin/sh",
             "-c",
@@ -115,6 +117,12 @@ def serving_port(pod_spec: Obj) -> int:
         for port in container.get("ports") or []:
             return int(port.get("containerPort") or c.CONTAINER_PORT)
     return c.CONTAINER_PORT
+
+
+def runs_kflow_serve(pod_spec: Obj) -> bool:
+    """Whether the pod is kflow's own model server (not a user's container)."""
+    containers = pod_spec.get("containers") or [{}]
+    return bool(containers[0].get("image") == SERVER_IMAGE)
 
 
 def readiness_path(pod_spec: Obj) -> str:
