@@ -137,6 +137,19 @@ class Paths:
         return self.home / "kflow.log"
 
 
+def pod_env(paths: Paths) -> dict[str, str]:
+    """What kflow adds to every pod's environment: KFLOW_HOME, so a pipeline launcher or
+    model server finds this data dir, and kflow's interpreter first on PATH, so a
+    container's `python3` is the one with the packages kflow runs (a local pod's image
+    is recorded, not pulled), even when kflow was started from an inactive venv."""
+    interpreter = str(Path(sys.executable).parent)
+    return {
+        "KFLOW_HOME": str(paths.home),
+        "PATH": os.pathsep.join(filter(None, [interpreter, os.environ.get("PATH")])),
+    }
+
+
+
 def load_token(paths: Paths) -> str:
     """The admin bearer token, created on first start and kept private."""
     if paths.token.exists():
@@ -227,10 +240,7 @@ class ControlPlane:
             MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
         )
         self.store = store or SQLiteStore(self.paths.database)
-        # pods see KFLOW_HOME: the pipeline launcher and model server find this data dir
-        self.runtime = runtime or LocalRuntime(
-            self.paths.runtime, pod_env={"KFLOW_HOME": str(self.paths.home)}
-        )
+        self.runtime = runtime or LocalRuntime(self.paths.runtime, pod_env=pod_env(self.paths))
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)

@@ -147,12 +147,15 @@ def build_pod(
                 )
         volumes.append({"name": TMP_VOLUME, "hostPath": {"path": str(staging / "tmp")}})
         main.setdefault("volumeMounts", []).insert(0, {"name": TMP_VOLUME, "mountPath": "/tmp"})
-        if under_tmp(str(staging)):  # a data directory under /tmp: keep the script and stdout seen
-            inside(staging / "tmp", os.path.relpath(staging, "/tmp")).mkdir(
+        # kflow's data directory under /tmp: keep all of it seen (the node's script and
+        # stdout, and what a pipeline launcher reads and writes: artifacts, kflow.db)
+        data_dir = Path(os.path.commonpath([store.root, staging]))
+        if under_tmp(str(data_dir)):
+            inside(staging / "tmp", os.path.relpath(data_dir, "/tmp")).mkdir(
                 parents=True, exist_ok=True
             )
-            volumes.append({"name": STAGING_VOLUME, "hostPath": {"path": str(staging)}})
-            main["volumeMounts"].append({"name": STAGING_VOLUME, "mountPath": str(staging)})
+            volumes.append({"name": STAGING_VOLUME, "hostPath": {"path": str(data_dir)}})
+            main["volumeMounts"].append({"name": STAGING_VOLUME, "mountPath": str(data_dir)})
     input_mounts = load_inputs(template, staging, store, private_tmp)
     if input_mounts:
         volumes.append({"name": INPUTS_VOLUME, "hostPath": {"path": str(staging / "inputs")}})
