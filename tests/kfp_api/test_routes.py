@@ -99,3 +99,25 @@ async def test_custom_verbs_dispatch_and_kubernetes_routes_still_answer(
     assert [e["display_name"] for e in listed.json()["experiments"]] == ["Default"]
     namespaces = await client.get("/api/v1/namespaces")
     assert namespaces.status_code == 200 and namespaces.json()["kind"] == "NamespaceList"
+
+
+async def test_lists_by_experiment_are_authorized_in_the_experiments_namespace(
+    app_parts: tuple[httpx.AsyncClient, Recorder, KfpPlatform],
+) -> None:
+    client, recorder, _ = app_parts
+    created = await client.post(
+        "/apis/v2beta1/experiments", json={"display_name": "e", "namespace": "kubeflow"}
+    )
+    experiment_id = created.json()["experiment_id"]
+    for path, resource in (("runs", "runs"), ("recurringruns", "jobs")):
+        qualified = f"{resource}.pipelines.kubeflow.org"
+        recorder.asked.clear()
+        by_experiment = await client.get(
+            f"/apis/v2beta1/{path}", params={"experiment_id": experiment_id, "namespace": "x"}
+        )
+        assert by_experiment.status_code == 200
+        assert recorder.asked == [("list", qualified, "kubeflow", "")]
+        recorder.asked.clear()
+        by_namespace = await client.get(f"/apis/v2beta1/{path}", params={"namespace": "team-a"})
+        assert by_namespace.status_code == 200 and by_namespace.json() == {}
+        assert recorder.asked == [("list", qualified, "team-a", "")]
