@@ -149,7 +149,6 @@ def pod_env(paths: Paths) -> dict[str, str]:
     }
 
 
-
 def load_token(paths: Paths) -> str:
     """The admin bearer token, created on first start and kept private."""
     if paths.token.exists():
