@@ -20,6 +20,7 @@ from kflow.cli.commands import (
     logs,
     predict,
     resume,
+    retry,
     run,
     serve,
     server,
@@ -63,7 +64,21 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
-for module in (server, demo, apply, get, describe, logs, resume, delete, wait, run, serve, predict):
+for module in (
+    server,
+    demo,
+    apply,
+    get,
+    describe,
+    logs,
+    resume,
+    retry,
+    delete,
+    wait,
+    run,
+    serve,
+    predict,
+):
     module.register(app)
 
 

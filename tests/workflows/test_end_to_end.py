@@ -246,3 +246,57 @@ def _node_phase(client: Client, display: str) -> str:
     return next(
         (str(n.get("phase")) for n in nodes.values() if n.get("displayName") == display), ""
     )
+
+
+def test_kflow_retry_reruns_only_the_failed_step(up: Up) -> None:
+    ran, marker = up.home / "retry-ran", up.home / "retry-fixed"
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "flaky"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [
+                        [{"name": "first", "template": "first"}],
+                        [{"name": "second", "template": "second"}],
+                    ],
+                },
+                {
+                    "name": "first",
+                    "container": {"image": "alpine", "command": ["sh", "-c", f"echo 1 >> {ran}"]},
+                },
+                {
+                    "name": "second",
+                    "container": {
+                        "image": "alpine",
+                        "command": ["sh", "-c", f"echo 2 >> {ran}; test -e {marker}"],
+                    },
+                },
+            ],
+        },
+    }
+    with up.client() as client:
+        client.create(body)
+        wait_until(lambda: phase(client, "flaky") in ("Failed", "Error"), timeout=60)
+        marker.write_text("fixed")
+        out = kflow_cli(up, "retry", "workflow", "flaky")
+        assert out.strip() == "workflow flaky retried (1 failed pod(s) deleted)"
+        wait_until(lambda: phase(client, "flaky") == "Succeeded", timeout=60)
+        assert ran.read_text().split() == ["1", "2", "2"]  # the first step did not run again
+        again = subprocess.run(
+            [sys.executable, "-m", "kflow", "retry", "wf/flaky"],
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("KFLOW_")},
+                "KFLOW_HOME": str(up.home),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert again.returncode != 0
+        assert "Cannot retry a workflow in phase Succeeded" in again.stderr
+        client.delete("workflows", "flaky")
