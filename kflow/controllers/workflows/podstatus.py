@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kflow.api.argo import contracts as c
-from kflow.controllers.workflows.artifacts import ArtifactStore, archive_of
+from kflow.artifacts import ArtifactStore, archive_of
 from kflow.controllers.workflows.staging import read_capped
 
 Obj = dict[str, Any]
@@ -171,7 +171,9 @@ def collect_outputs(
             if not art.get("optional"):
                 missing.append(path)
             continue
-        stored = store.save(Path(found), archive_of(art.get("archive")))
+        # the pod has ended: what it left in its own scratch is linked in, not copied
+        scratch = Path(found).resolve().is_relative_to(staging.resolve())
+        stored = store.save(Path(found), archive_of(art.get("archive")), link=scratch)
         kept = {k: v for k, v in art.items() if k in ("name", "path", "archive", "globalName")}
         artifacts.append({**kept, "kflow": stored.to_json()})
     if artifacts:
