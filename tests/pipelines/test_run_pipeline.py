@@ -15,6 +15,7 @@ from rich.console import Console
 
 from kflow.sdk import Client
 from kflow.sdk.pipelines import PipelineFailed, run_pipeline
+from kflow.sdk.runs import run_artifacts
 from tests.conftest import wait_until
 from tests.pipelines import pipelines_src as src
 from tests.support import free_port
@@ -104,3 +105,51 @@ def test_run_pipeline_returns_typed_outputs_and_shows_cached_tasks(up: Path) -> 
         ):
             run_pipeline(src.failing, name="sdk-3", client=client, console=quiet)
         quiet.file.close()
+
+
+def test_a_pipeline_run_s_artifacts_metrics_and_lineage_from_the_cli(up: Path) -> None:
+    with Client(home=up) as client:
+        quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+        run = run_pipeline(src.artifacts, {"rows": 3}, name="arts", client=client, console=quiet)
+        quiet.file.close()
+        assert run.phase == "Succeeded"
+        items = run_artifacts(client, "arts")
+    by_name = {a["name"]: a for a in items if a["source"] == "kfp"}
+    assert {"data", "metrics", "confusion", "model"} <= set(by_name)
+    data, model = by_name["data"], by_name["model"]
+    assert (data["type"], data["producer"]["task"], data["size"]) == (
+        "system.Dataset",
+        "make-data",
+        12,
+    )
+    assert data["metadata"] == {"rows": 3} and data["producer"]["podName"].startswith("arts-")
+    assert Path(data["localPath"]).read_text() == "0,0\n1,1\n2,4\n"
+    described = kflow(up, "describe", "run", "arts")
+    assert described.returncode == 0, described.stderr
+    text = described.stdout
+    assert "make-data" in text and "system.Model" in text
+    metrics = text[text.index("Metrics:") :].splitlines()
+    assert metrics[2].split() == [
+        "make-data",
+        "confusion",
+        "-",
+        "confusion",
+        "matrix",
+        "[[3,",
+        "1],",
+        "[2,",
+        "3]]",
+    ]
+    assert metrics[3].split() == ["make-data", "metrics", "rows", "3"]
+    tree = kflow(up, "lineage", model["localPath"])
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    assert lines[1] == "└─ made by arts/train (SUCCEEDED)"
+    # train read the dataset twice (`Input[Dataset]` and an `InputPath`): one content
+    digest = data["digest"][:19]
+    assert [line.strip() for line in lines[2:]] == [
+        f"├─ input data: {digest}",
+        "│  └─ made by arts/make-data (SUCCEEDED; rows=3)",
+        f"└─ input table: {digest}",
+        "└─ made by arts/make-data (SUCCEEDED; rows=3)",
+    ]
