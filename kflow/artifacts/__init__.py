@@ -16,8 +16,16 @@ an artifact repository URL) that `kflow.pipelines` and `kflow.controllers` both 
 
 from kflow.artifacts.digests import EMPTY_DIGEST, digest
 from kflow.artifacts.packing import archive_of
-from kflow.artifacts.remote import RemoteRoot
+from kflow.artifacts.remote import ArtifactRepositoryError, RemoteRoot
 from kflow.artifacts.store import ArtifactStore
 from kflow.artifacts.stored import StoredArtifact
 
-__all__ = ["EMPTY_DIGEST", "ArtifactStore", "RemoteRoot", "StoredArtifact", "archive_of", "digest"]
+__all__ = [
+    "EMPTY_DIGEST",
+    "ArtifactRepositoryError",
+    "ArtifactStore",
+    "RemoteRoot",
+    "StoredArtifact",
+    "archive_of",
+    "digest",
+]

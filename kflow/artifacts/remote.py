@@ -20,11 +20,15 @@ from typing import Any
 from kflow.artifacts.digests import hex_of, tree_files
 
 
+class ArtifactRepositoryError(OSError):
+    """The repository could not be opened, written or read; the message says which and why."""
+
+
 def _fsspec() -> Any:
     try:
         return importlib.import_module("fsspec")
     except ImportError:
-        raise ValueError(
+        raise ArtifactRepositoryError(
             "an artifact repository URL needs fsspec (pip install fsspec, plus s3fs or gcsfs)"
         ) from None
 
@@ -36,10 +40,11 @@ class RemoteRoot:
         if "://" not in url:
             url = Path(url).expanduser().resolve().as_uri()
         self.url = url.rstrip("/")
+        fsspec = _fsspec()
         try:
-            self.fs, self.base = _fsspec().core.url_to_fs(self.url)
-        except (ImportError, ValueError) as error:
-            raise ValueError(f"artifact repository {url!r}: {error}") from None
+            self.fs, self.base = fsspec.core.url_to_fs(self.url)
+        except (ImportError, ValueError) as error:  # an unknown protocol, its package missing
+            raise ArtifactRepositoryError(f"artifact repository {url!r}: {error}") from None
         self.protocol = self.url.split("://", 1)[0]
 
     def _relative(self, key: str) -> str:
@@ -58,6 +63,16 @@ class RemoteRoot:
 
     def upload(self, local: Path, key: str) -> str:
         """Put the stored file or tree `local` (digest `key`) in the repository; its URL."""
+        try:
+            return self._upload(local, key)
+        except ArtifactRepositoryError:
+            raise
+        except Exception as error:  # any fsspec backend's failure, with what was being done
+            raise ArtifactRepositoryError(
+                f"artifact repository {self.url}: cannot upload {key}: {error}"
+            ) from error
+
+    def _upload(self, local: Path, key: str) -> str:
         target = self._path(key)
         if not self.fs.exists(target):
             if local.is_dir():
@@ -72,6 +87,16 @@ class RemoteRoot:
 
     def download(self, key: str, dest: Path) -> bool:
         """Fetch the artifact with digest `key` to `dest`; False if the repository lacks it."""
+        try:
+            return self._download(key, dest)
+        except ArtifactRepositoryError:
+            raise
+        except Exception as error:
+            raise ArtifactRepositoryError(
+                f"artifact repository {self.url}: cannot download {key}: {error}"
+            ) from error
+
+    def _download(self, key: str, dest: Path) -> bool:
         source = self._path(key)
         if not self.fs.exists(source):
             return False
@@ -80,7 +105,9 @@ class RemoteRoot:
                 rel = remote[len(source.rstrip("/")) + 1 :]
                 target = (dest / rel).resolve()
                 if not target.is_relative_to(dest.resolve()):
-                    raise ValueError(f"artifact repository entry {remote!r} leaves its artifact")
+                    raise ArtifactRepositoryError(
+                        f"artifact repository entry {remote!r} leaves its artifact"
+                    )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self.fs.get_file(remote, str(target))
         else:

@@ -191,15 +191,15 @@ class ArtifactStore:
         uri = self.upload(found)
         return StoredArtifact(found, size, archive, source.is_dir(), uri=uri)
 
-    def save_bytes(self, data: bytes) -> StoredArtifact:
-        """Store `data` as a file (logs, raw artifacts)."""
+    def save_bytes(self, data: bytes, *, upload: bool = True) -> StoredArtifact:
+        """Store `data` as a file (logs, raw artifacts); `upload=False` keeps it local only."""
         key = PREFIX + hashlib.sha256(data).hexdigest()
         if not self.has(key):
             scratch = self._scratch()
             (scratch / "content").write_bytes(data)
             self._commit(scratch / "content", key)
             remove(scratch)
-        return StoredArtifact(key, len(data), "none", False, uri=self.upload(key))
+        return StoredArtifact(key, len(data), "none", False, uri=self.upload(key) if upload else "")
 
     # -- reading ---------------------------------------------------------------
 

@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from kflow.artifacts import ArtifactStore, RemoteRoot
+from kflow.artifacts import ArtifactRepositoryError, ArtifactStore, RemoteRoot
 from kflow.pipelines import caching, contract, lightweight, packages
 from kflow.pipelines.errors import ComponentFailed, PipelineError
 from kflow.pipelines.executor_input import prepare
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             run_task(spec, given, Path(args.outputs_dir), meta)
         finally:
             meta.close()
-    except (PipelineError, json.JSONDecodeError, KeyError) as error:
+    except (PipelineError, ArtifactRepositoryError, json.JSONDecodeError, KeyError) as error:
         print(f"kflow launcher: {error}", file=sys.stderr, flush=True)
         return 1
     return 0

@@ -136,3 +136,26 @@ async def test_inputs_link_to_the_store_and_a_repository_gets_every_output(
         assert (uploaded / "sub" / "a.txt").read_text() == "hello\n"
         logs = next(a for a in nodes["peek"]["outputs"]["artifacts"] if a["name"] == "main-logs")
         assert Path(logs["kflow"]["uri"].removeprefix("file://")).read_text() == f"{inode}\nhello\n"
+
+
+@runs_async
+async def test_a_repository_that_refuses_an_upload_fails_the_step_not_its_log(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the repository should be")
+    make = sh(
+        "make",
+        "echo made; echo x > /tmp/x.txt",
+        outputs={"artifacts": [{"name": "x", "path": "/tmp/x.txt"}]},
+    )
+    async with control_plane(tmp_path, artifact_repository=blocked.as_uri()) as plane:
+        wf = await plane.run(workflow("refused", [make]))
+        node = wf["status"]["nodes"]["refused"]
+        assert node["phase"] == "Error", show(wf)
+        assert node["message"].startswith(
+            f"failed to save outputs: artifact repository {blocked.as_uri()}: cannot upload sha256:"
+        )
+        (logs,) = node["outputs"]["artifacts"]  # kept here, without a repository copy
+        assert logs["name"] == "main-logs" and "uri" not in logs["kflow"]
+        assert plane.controller.artifacts.read_bytes(logs["kflow"]["key"]) == b"made\n"

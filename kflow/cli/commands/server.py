@@ -65,7 +65,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         from kflow import controlplane  # imported here so every other command starts fast
+        from kflow.artifacts import ArtifactRepositoryError, RemoteRoot
 
+        if artifact_repository:
+            try:
+                RemoteRoot(artifact_repository)
+            except ArtifactRepositoryError as error:
+                raise ui.CliError(f"--artifact-repository: {error}") from None
         controlplane.run(
             host=host, port=port, home=home, artifact_repository=artifact_repository or None
         )
