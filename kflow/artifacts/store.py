@@ -62,6 +62,11 @@ def link_or_copy(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
+def _put_file(source: Path, dest: Path, link: bool) -> None:
+    # a symlink may lead anywhere (a volume): only the link's own target is copied
+    (link_or_copy if link and not source.is_symlink() else shutil.copyfile)(source, dest)
+
+
 def _place(source: Path, dest: Path, link: bool) -> None:
     """`source` (file or tree) at `dest`, by links or copies; into `dest` if it is a directory."""
     if not source.is_dir():
@@ -69,7 +74,7 @@ def _place(source: Path, dest: Path, link: bool) -> None:
             raise IsADirectoryError(f"{dest} is a directory; the artifact is a file")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.unlink(missing_ok=True)
-        (link_or_copy if link else shutil.copyfile)(source, dest)
+        _put_file(source, dest, link)
         return
     dest.mkdir(parents=True, exist_ok=True)
     for sub in sorted(d for d in source.rglob("*") if d.is_dir()):
@@ -77,7 +82,7 @@ def _place(source: Path, dest: Path, link: bool) -> None:
     for file in tree_files(source):
         target = dest / file.relative_to(source)
         target.unlink(missing_ok=True)
-        (link_or_copy if link else shutil.copyfile)(file, target)
+        _put_file(file, target, link)
 
 
 class ArtifactStore:
@@ -182,7 +187,8 @@ class ArtifactStore:
             raise FileNotFoundError(f"open {source}: no such file or directory")
         scratch = self._scratch()
         try:
-            _place(source.resolve(), scratch / "content", link)
+            # a symlinked output leads out of the scratch space: copied, never linked
+            _place(source, scratch / "content", link and not source.is_symlink())
             found = digest(scratch / "content")
             size = size_of(scratch / "content")
             self._commit(scratch / "content", found)

@@ -126,3 +126,20 @@ def test_a_repository_url_gets_each_artifact_once_and_gives_it_back(tmp_path: Pa
         other.read_bytes("sha256:" + "0" * 64)
     with pytest.raises(ValueError, match="not an artifact digest"):
         other.path_of("md5:abc")
+
+
+def test_a_symlink_in_scratch_space_is_copied_never_linked(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "artifacts")
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    (volume / "kept.txt").write_text("the user's")
+    scratch = tmp_path / "scratch"
+    (scratch / "tree").mkdir(parents=True)
+    (scratch / "tree" / "link.txt").symlink_to(volume / "kept.txt")
+    (scratch / "out").symlink_to(volume)
+    for saved in (store.save(scratch / "tree", link=True), store.save(scratch / "out", link=True)):
+        blob = store.path_of(saved.key)
+        stored = next(p for p in blob.rglob("*") if p.is_file())
+        assert stored.read_text() == "the user's"
+        assert stored.stat().st_ino != (volume / "kept.txt").stat().st_ino
+    assert (volume / "kept.txt").stat().st_mode & 0o200  # still the user's, still writable
