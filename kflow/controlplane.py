@@ -65,6 +65,10 @@ from kflow.controllers.workflows import (
     WorkflowController,
     register_workflow_validation,
 )
+from kflow.pipelines.contract import REPOSITORY_ENV
+from kflow.pipelines.memory_metadata import MemoryPipelineMetadata
+from kflow.pipelines.metadata import PipelineMetadata
+from kflow.pipelines.sqlite_metadata import SQLitePipelineMetadata
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -225,8 +229,10 @@ class ControlPlane:
         observations: ObservationLog | None = None,
         token: str | None = None,
         url: str | None = None,
+        artifact_repository: str | None = None,
     ) -> None:
-        """`url` is where clients reach the server (InferenceServices' `status.url` use it)."""
+        """`url` is where clients reach the server (InferenceServices' `status.url` use it);
+        `artifact_repository` is a URL every stored artifact is also uploaded to."""
         self.paths = Paths(home)
         home.mkdir(parents=True, exist_ok=True)
         if observations is None:  # next to the objects: the same database, or memory
@@ -239,7 +245,10 @@ class ControlPlane:
             MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
         )
         self.store = store or SQLiteStore(self.paths.database)
-        self.runtime = runtime or LocalRuntime(self.paths.runtime, pod_env=pod_env(self.paths))
+        environment = pod_env(self.paths)
+        if artifact_repository:  # pipeline tasks upload there too (their default root)
+            environment[REPOSITORY_ENV] = artifact_repository
+        self.runtime = runtime or LocalRuntime(self.paths.runtime, pod_env=environment)
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)
@@ -252,9 +261,14 @@ class ControlPlane:
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
         register_workflow_validation()
-        self.manager.add(
-            WorkflowController(self.store, self.runtime, self.paths.home, self.recorder)
+        self.workflows = WorkflowController(
+            self.store,
+            self.runtime,
+            self.paths.home,
+            self.recorder,
+            artifact_repository=artifact_repository,
         )
+        self.manager.add(self.workflows)
         self.manager.add(CronWorkflowController(self.store, self.recorder))
         self.inference_services = InferenceServiceController(
             self.store,
@@ -266,6 +280,10 @@ class ControlPlane:
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
         self.kfp = KfpPlatform(KfpBackend(self.store, self.kfp_records))
+        # executions and lineage the pipeline launchers record: the same database, or memory
+        self.pipeline_metadata: PipelineMetadata = (
+            MemoryPipelineMetadata() if store else SQLitePipelineMetadata(self.paths.database)
+        )
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(
             store=self.store,
@@ -273,6 +291,8 @@ class ControlPlane:
             authenticator=authenticator,
             observations=observations,
             kfp=self.kfp,
+            artifacts=self.workflows.artifacts,
+            pipeline_metadata=self.pipeline_metadata,
         )
 
         self.local_gateway = LocalGateway(self.app.state.gateway)
@@ -303,6 +323,7 @@ class ControlPlane:
         await self.local_gateway.stop()
         await self.tuning.stop()
         self.kfp_records.close()
+        self.pipeline_metadata.close()
         self.observations.close()
         self.store.close()
 
@@ -371,6 +392,7 @@ def run(
     home: Path | None = None,
     *,
     echo: Callable[[str], None] = print,
+    artifact_repository: str | None = None,
 ) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     paths = Paths((home or default_home()).expanduser().resolve())
@@ -384,7 +406,7 @@ def run(
     url = f"https://{shown_host}:{port}"
     document = kubeconfig_document(url, token, ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(document, sort_keys=False))
-    plane = ControlPlane(paths.home, token=token, url=url)
+    plane = ControlPlane(paths.home, token=token, url=url, artifact_repository=artifact_repository)
 
     async def main() -> None:
         await plane.start()

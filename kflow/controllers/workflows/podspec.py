@@ -22,7 +22,7 @@ import yaml
 from kflow.api import meta as m
 from kflow.api.argo import contracts as c
 from kflow.api.patches import strategic_merge_patch
-from kflow.controllers.workflows.artifacts import ArtifactStore, StoredArtifact
+from kflow.artifacts import ArtifactStore, StoredArtifact
 from kflow.controllers.workflows.staging import STDOUT_TEE, inside, under_tmp
 
 Obj = dict[str, Any]
@@ -86,12 +86,13 @@ def load_inputs(template: Obj, staging: Path, store: ArtifactStore, private_tmp:
         elif dest.exists():
             dest.unlink()
         dest.parent.mkdir(parents=True, exist_ok=True)
+        mode = art["mode"] if isinstance(art.get("mode"), int) else None
         if raw is not None:
             dest.write_text(str(raw))
-        else:
-            store.load(StoredArtifact.from_json(stored), dest)
-        if isinstance(art.get("mode"), int):
-            os.chmod(dest, art["mode"])
+            if mode is not None:
+                os.chmod(dest, mode)
+        else:  # hard links to the stored content; a copy of its own when it sets a mode
+            store.load(StoredArtifact.from_json(stored), dest, mode=mode)
     return mounts
 
 
