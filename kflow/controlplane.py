@@ -66,6 +66,10 @@ from kflow.controllers.workflows import (
     WorkflowController,
     register_workflow_validation,
 )
+from kflow.pipelines.contract import REPOSITORY_ENV
+from kflow.pipelines.memory_metadata import MemoryPipelineMetadata
+from kflow.pipelines.metadata import PipelineMetadata
+from kflow.pipelines.sqlite_metadata import SQLitePipelineMetadata
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
 from kflow.server.app import create_app
@@ -137,6 +141,18 @@ class Paths:
     @property
     def log(self) -> Path:
         return self.home / "kflow.log"
+
+
+def pod_env(paths: Paths) -> dict[str, str]:
+    """What kflow adds to every pod's environment: KFLOW_HOME, so a pipeline launcher or
+    model server finds this data dir, and kflow's interpreter first on PATH, so a
+    container's `python3` is the one with the packages kflow runs (a local pod's image
+    is recorded, not pulled), even when kflow was started from an inactive venv."""
+    interpreter = str(Path(sys.executable).parent)
+    return {
+        "KFLOW_HOME": str(paths.home),
+        "PATH": os.pathsep.join(filter(None, [interpreter, os.environ.get("PATH")])),
+    }
 
 
 def load_token(paths: Paths) -> str:
@@ -215,8 +231,10 @@ class ControlPlane:
         observations: ObservationLog | None = None,
         token: str | None = None,
         url: str | None = None,
+        artifact_repository: str | None = None,
     ) -> None:
-        """`url` is where clients reach the server (InferenceServices' `status.url` use it)."""
+        """`url` is where clients reach the server (InferenceServices' `status.url` use it);
+        `artifact_repository` is a URL every stored artifact is also uploaded to."""
         self.paths = Paths(home)
         home.mkdir(parents=True, exist_ok=True)
         if observations is None:  # next to the objects: the same database, or memory
@@ -229,10 +247,10 @@ class ControlPlane:
             MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
         )
         self.store = store or SQLiteStore(self.paths.database)
-        # pods see KFLOW_HOME: the pipeline launcher and model server find this data dir
-        self.runtime = runtime or LocalRuntime(
-            self.paths.runtime, pod_env={"KFLOW_HOME": str(self.paths.home)}
-        )
+        environment = pod_env(self.paths)
+        if artifact_repository:  # pipeline tasks upload there too (their default root)
+            environment[REPOSITORY_ENV] = artifact_repository
+        self.runtime = runtime or LocalRuntime(self.paths.runtime, pod_env=environment)
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)
@@ -245,9 +263,14 @@ class ControlPlane:
         for controller in training_controllers(self.store, self.runtime, self.recorder):
             self.manager.add(controller)
         register_workflow_validation()
-        self.manager.add(
-            WorkflowController(self.store, self.runtime, self.paths.home, self.recorder)
+        self.workflows = WorkflowController(
+            self.store,
+            self.runtime,
+            self.paths.home,
+            self.recorder,
+            artifact_repository=artifact_repository,
         )
+        self.manager.add(self.workflows)
         self.manager.add(CronWorkflowController(self.store, self.recorder))
         # what the gateway counts is what the InferenceService autoscaler reads
         self.serving_traffic = ServingTraffic()
@@ -262,6 +285,10 @@ class ControlPlane:
             home, self.store, self.runtime, observations, self.manager, self.recorder
         )
         self.kfp = KfpPlatform(KfpBackend(self.store, self.kfp_records))
+        # executions and lineage the pipeline launchers record: the same database, or memory
+        self.pipeline_metadata: PipelineMetadata = (
+            MemoryPipelineMetadata() if store else SQLitePipelineMetadata(self.paths.database)
+        )
         authenticator = TokenAuthenticator({token: ADMIN}) if token else None
         self.app = create_app(
             store=self.store,
@@ -270,6 +297,8 @@ class ControlPlane:
             observations=observations,
             serving_traffic=self.serving_traffic,
             kfp=self.kfp,
+            artifacts=self.workflows.artifacts,
+            pipeline_metadata=self.pipeline_metadata,
         )
         self.serving_grpc = GrpcGateway(self.app.state.gateway)
 
@@ -310,6 +339,7 @@ class ControlPlane:
         await self.local_gateway.stop()
         await self.tuning.stop()
         self.kfp_records.close()
+        self.pipeline_metadata.close()
         self.observations.close()
         self.store.close()
 
@@ -378,6 +408,7 @@ def run(
     home: Path | None = None,
     *,
     echo: Callable[[str], None] = print,
+    artifact_repository: str | None = None,
 ) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
     paths = Paths((home or default_home()).expanduser().resolve())
@@ -391,7 +422,7 @@ def run(
     url = f"https://{shown_host}:{port}"
     document = kubeconfig_document(url, token, ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(document, sort_keys=False))
-    plane = ControlPlane(paths.home, token=token, url=url)
+    plane = ControlPlane(paths.home, token=token, url=url, artifact_repository=artifact_repository)
 
     async def main() -> None:
         await plane.start()

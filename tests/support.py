@@ -3,7 +3,8 @@
 `FakeRuntime` speaks the `Runtime` port but only keeps pod logs, which tests fill in;
 `LiveServer` runs an app under uvicorn on a free loopback port in a background thread,
 so the real kubectl, the `kubernetes` client, the CLI and the SDK can talk to it;
-`OutputLines` lets a test wait for what a client running as a subprocess prints.
+`OutputLines` lets a test wait for what a client running as a subprocess prints;
+`RecordingAuthorizer` answers the server's authorization questions and keeps them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kflow.runtime.interface import (
     PodLaunch,
     Runtime,
 )
+from kflow.server.identity import Identity
 from tests.conftest import wait_until
 
 LogKey = tuple[str, str]
@@ -138,6 +140,21 @@ class FakeRuntime(Runtime):
 
 
 create_namespace = ensure_namespace
+
+
+class RecordingAuthorizer:
+    """An `Authorizer` that denies what is in `deny` (`"<verb> <resource>"`), allows the
+    rest, and remembers every question as (verb, resource, namespace, name)."""
+
+    def __init__(self, *deny: str) -> None:
+        self.deny = set(deny)
+        self.asked: list[tuple[str, str, str, str]] = []
+
+    def authorize(
+        self, identity: Identity, verb: str, resource: str, namespace: str, name: str
+    ) -> bool:
+        self.asked.append((verb, resource, namespace, name))
+        return f"{verb} {resource}" not in self.deny
 
 
 def free_port() -> int:

@@ -24,7 +24,7 @@ def test_the_demo_trains_evaluates_and_summarises(tmp_path: Path) -> None:
     assert "namespace/kflow-demo created" in out
     assert "train in a Pod" in out and "evaluate in a second Pod" in out
     accuracies = [float(a) for a in re.findall(r"Succeeded, accuracy (0\.\d+)", out)]
-    assert len(accuracies) == 3  # one Pod, its evaluation, and the PyTorchJob
+    assert len(accuracies) == 4  # one Pod, its evaluation, the PyTorchJob, the pipeline
     assert min(accuracies[:2]) > 0.9  # the digits model reaches > 90 %
     assert accuracies[2] > 0.8  # DDP over 10 short epochs
     assert "distributed training: PyTorchJob, 3" in out  # 1 master + 2 workers
@@ -40,6 +40,12 @@ def test_the_demo_trains_evaluates_and_summarises(tmp_path: Path) -> None:
     served = re.search(r"Ready, (\d+)/20 digits read right through the gateway", out)
     assert served, out
     assert int(served.group(1)) >= 15
+    # the pipeline step: kfp DSL on the workflow engine, all four tasks cached the 2nd time
+    # (the demo's data directory is under /tmp, which a step's private /tmp must not hide)
+    piped = re.search(
+        r"Succeeded, accuracy 0\.9\d+, 4\s+tasks ran; again from the cache:\s+4/4 reused", out
+    )
+    assert piped, out
     # the draw-a-digit step: the web page's JSON twin read a test digit and drawings
     drawn = re.search(r"test digit (\d) read as (\d); (\d)/2 drawings", out)
     assert drawn, out

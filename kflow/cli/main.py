@@ -17,9 +17,11 @@ from kflow.cli.commands import (
     demo,
     describe,
     get,
+    lineage,
     logs,
     predict,
     resume,
+    retry,
     run,
     serve,
     server,
@@ -63,7 +65,22 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
-for module in (server, demo, apply, get, describe, logs, resume, delete, wait, run, serve, predict):
+for module in (
+    server,
+    demo,
+    apply,
+    get,
+    describe,
+    lineage,
+    logs,
+    resume,
+    retry,
+    delete,
+    wait,
+    run,
+    serve,
+    predict,
+):
     module.register(app)
 
 

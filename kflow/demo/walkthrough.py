@@ -14,12 +14,14 @@ then drives it only through the public API — the same calls kubectl makes:
    (`pip install -e '.[demo]'`);
 5. hyperparameter tuning: a Katib Experiment (TPE, median stopping) over the
    learning rate and the hidden layer (`tuning.py`);
-6. serving: the best trial's model behind an InferenceService, asked about held-out
+6. a pipeline: a kfp v2 pipeline (load, train, evaluate, approve) run on the
+   workflow engine, then again from the cache (`pipeline.py`);
+7. serving: the best trial's model behind an InferenceService, asked about held-out
    digits through the server's gateway (`serving.py`);
-7. draw a digit: the MNIST web page's JSON twin reads a held-out digit and two
+8. draw a digit: the MNIST web page's JSON twin reads a held-out digit and two
    drawings, and the page's link is printed (`drawing.py`; with `keep`, the demo
    stays up after the summary so a person can draw);
-8. a summary: what ran, how long each step took, the accuracy, and how to look
+9. a summary: what ran, how long each step took, the accuracy, and how to look
    around with kubectl.
 
 Later capabilities (pipelines, the draw-a-digit page) add steps here.
@@ -46,6 +48,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from kflow.demo.drawing import try_the_page
+from kflow.demo.pipeline import run_twice
 from kflow.demo.serving import NAME as MODEL_NAME
 from kflow.demo.serving import retire, serve
 from kflow.demo.tuning import tune
@@ -377,6 +380,17 @@ def run(home: Path | None = None, console: Console | None = None, *, keep: bool 
             )
         )
         ok = ok and tuned
+        t0 = time.monotonic()
+        summary, piped = run_twice(client, NAMESPACE, console)
+        steps.append(
+            Step(
+                "pipeline: kfp v2 DSL on the workflow engine, run twice (cache)",
+                time.monotonic() - t0,
+                summary,
+            )
+        )
+        ok = ok and piped
+
         page_url = ""
         if tuned:
             t0 = time.monotonic()

@@ -35,7 +35,9 @@ HOME_ENV = "KFLOW_HOME"
 """The data directory (default ~/.kflow): its artifacts/ and kflow.db hold the artifact store
 and the pipeline metadata (executions, lineage, the cache index)."""
 ROOT_ENV = "KFLOW_PIPELINE_ROOT"
-"""Overrides where artifacts are stored (a local directory or file:// URI)."""
+"""A default pipeline root: a URL (or directory) every task's outputs are also uploaded to."""
+REPOSITORY_ENV = "KFLOW_ARTIFACT_REPOSITORY"
+"""kflow's artifact repository URL (`kflow up` passes it to pods): the last default root."""
 STALENESS_ENV = "KFLOW_MAX_CACHE_STALENESS"
 """Set on a task (`task.set_env_variable`) or the run: the oldest cached result to reuse,
 as an ISO 8601 duration (`P30D`, `PT1H`); `P0D` never reuses."""

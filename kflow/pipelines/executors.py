@@ -124,6 +124,8 @@ def container_template(
         "{{workflow.name}}",
         "--run-uid",
         "{{workflow.uid}}",
+        "--run-namespace",
+        "{{workflow.namespace}}",
     ]
     for input_name in inputs:
         args += ["--input", f"{input_name}={{{{inputs.parameters.{input_name}}}}}"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kflow.pipelines.artifacts import digest
+from kflow.artifacts import digest
 from kflow.pipelines.errors import ComponentFailed
 from kflow.pipelines.inputs import Artifact
 from kflow.pipelines.placeholders import Context

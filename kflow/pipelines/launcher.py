@@ -13,13 +13,15 @@ kflow database, `caching`): a hit publishes the earlier execution's outputs inst
 of running. Every execution — run, reused or failed — is recorded with its inputs
 and outputs, which is the artifacts' lineage.
 
-The artifact store is the run's `pipeline_root` when that is a local directory,
-else `$KFLOW_PIPELINE_ROOT`, else `$KFLOW_HOME/artifacts`.
+Artifacts are kept in kflow's one store, `$KFLOW_HOME/artifacts` (`kflow.artifacts`);
+the run's `pipeline_root`, else `$KFLOW_PIPELINE_ROOT`, else kflow's artifact repository
+(`$KFLOW_ARTIFACT_REPOSITORY`), when set, is a URL every output is also uploaded to.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -31,11 +33,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from kflow.artifacts import ArtifactRepositoryError, ArtifactStore, RemoteRoot
 from kflow.pipelines import caching, contract, lightweight, packages
-from kflow.pipelines.artifacts import ArtifactStore
 from kflow.pipelines.errors import ComponentFailed, PipelineError
 from kflow.pipelines.executor_input import prepare
-from kflow.pipelines.importer import local_path, run_importer
+from kflow.pipelines.importer import run_importer
 from kflow.pipelines.inputs import Artifact, decode_inputs
 from kflow.pipelines.metadata import Execution, ExecutionState, PipelineMetadata
 from kflow.pipelines.outputs import collect, publish
@@ -47,15 +49,17 @@ def home() -> Path:
     return Path(os.environ.get(contract.HOME_ENV) or Path.home() / ".kflow").expanduser()
 
 
-def artifact_root(pipeline_root: str | None) -> Path:
-    for candidate in (pipeline_root, os.environ.get(contract.ROOT_ENV)):
-        path = local_path(candidate) if candidate else None
-        if path is not None:
-            return path.expanduser().resolve()
-    return home() / contract.ARTIFACTS_DIR
+def artifact_store(pipeline_root: str | None) -> ArtifactStore:
+    """The local store, with the pipeline root (or the repository) as its remote root."""
+    url = (
+        pipeline_root
+        or os.environ.get(contract.ROOT_ENV)
+        or os.environ.get(contract.REPOSITORY_ENV)
+    )
+    return ArtifactStore(home() / contract.ARTIFACTS_DIR, RemoteRoot(url) if url else None)
 
 
-def _run_info(spec: dict[str, Any], root: Path, execution: str) -> dict[str, str]:
+def _run_info(spec: dict[str, Any], root: str, execution: str) -> dict[str, str]:
     run = spec.get("run") or {}
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     return {
@@ -80,7 +84,8 @@ def execute(
     """Run the task's executor; its (output parameters, stored output artifacts)."""
     component = spec["component"]
     executor = spec["executor"]
-    info = _run_info(spec, store.root, execution)
+    root = store.remote.url if store.remote is not None else str(store.root)
+    info = _run_info(spec, root, execution)
     if "importer" in executor:
         ctx = Context({"inputs": {"parameterValues": parameters}}, info)
         return {}, {"artifact": run_importer(executor["importer"], parameters, ctx)}
@@ -103,6 +108,18 @@ def execute(
     outputs = collect(component.get("outputDefinitions") or {}, prepared, store)
     store.discard(staging)
     return outputs
+
+
+def _localize(artifacts: dict[str, list[Artifact]], store: ArtifactStore) -> None:
+    """Point stored inputs that are missing here at the store's copy, fetched from the
+    pipeline root when only it has them."""
+    for refs in artifacts.values():
+        for ref in refs:
+            found = str(ref.get("digest") or "")
+            if found and "://" not in str(ref["uri"]) and not Path(ref["uri"]).exists():
+                # when no copy is left anywhere, the component reports the missing file
+                with contextlib.suppress(FileNotFoundError):
+                    ref["uri"] = str(store.available(found))
 
 
 def _given(pairs: list[str]) -> dict[str, str]:
@@ -133,13 +150,15 @@ def run_task(
     parameters, artifacts = decode_inputs(
         component.get("inputDefinitions") or {}, given, spec.get("collected") or {}
     )
-    store = ArtifactStore(artifact_root(spec.get("pipelineRoot")))
+    store = artifact_store(spec.get("pipelineRoot"))
+    _localize(artifacts, store)
     run = spec.get("run") or {}
     key = caching.cache_key(spec, parameters, artifacts)
     execution = Execution(
         id=uuid.uuid4().hex,
         run=str(run.get("uid", "")),
         run_name=str(run.get("name", "")),
+        namespace=str(run.get("namespace", "")),
         pipeline=str(spec.get("pipeline", "")),
         task=str(spec.get("task", "")),
         state=ExecutionState.SUCCEEDED,
@@ -184,17 +203,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputs-dir", default=contract.OUTPUTS_DIR)
     parser.add_argument("--run-name", default="", help="the run (Workflow) name")
     parser.add_argument("--run-uid", default="", help="the run (Workflow) uid")
+    parser.add_argument("--run-namespace", default="", help="the run (Workflow) namespace")
     args = parser.parse_args(argv)
     try:
         spec = json.loads(args.task)
-        spec["run"] = {"name": args.run_name, "uid": args.run_uid}
+        spec["run"] = {"name": args.run_name, "uid": args.run_uid, "namespace": args.run_namespace}
         given = _given(args.input)
         meta = open_metadata()
         try:
             run_task(spec, given, Path(args.outputs_dir), meta)
         finally:
             meta.close()
-    except (PipelineError, json.JSONDecodeError, KeyError) as error:
+    except (PipelineError, ArtifactRepositoryError, json.JSONDecodeError, KeyError) as error:
         print(f"kflow launcher: {error}", file=sys.stderr, flush=True)
         return 1
     return 0

@@ -39,6 +39,7 @@ class Execution:
     task: str  # the task's path in the pipeline: "exit-handler-1/train"
     state: ExecutionState
     created: float  # seconds since the epoch
+    namespace: str = ""  # the run's (Workflow's) namespace: who may read this execution
     cache_key: str = ""
     cached_from: str = ""  # the execution whose outputs a CACHED one reused
     inputs: dict[str, Any] = dataclasses.field(default_factory=dict)  # parameters, artifacts

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kflow.pipelines.artifacts import ArtifactStore, digest
+from kflow.artifacts import ArtifactStore, digest
 from kflow.pipelines.errors import ComponentFailed
 from kflow.pipelines.executor_input import Prepared
 from kflow.pipelines.inputs import Artifact
@@ -56,9 +56,11 @@ def collect(
         entries = (updates.get(name) or {}).get("artifacts") or [{}]
         entry = entries[0]
         uri = str(entry.get("uri") or staged)
+        remote = ""
         if uri == str(staged):
             stored, found = store.put(staged)
             uri = str(stored)
+            remote = store.upload(found)
         elif Path(uri).exists():  # the component pointed the artifact at a local file
             found = digest(Path(uri))
         else:  # elsewhere (s3://, gs://): recorded, not fetched
@@ -70,6 +72,8 @@ def collect(
             "metadata": entry.get("metadata") or {},
             "digest": found,
         }
+        if remote:  # kfp reads `uri` as a local path: the repository's copy goes beside it
+            artifacts[name]["remote_uri"] = remote
     return parameters, artifacts
 
 

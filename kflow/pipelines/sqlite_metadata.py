@@ -1,7 +1,8 @@
 """Pipeline metadata in SQLite: its own tables in the kflow database file.
 
 - `pipeline_executions(id, run, run_name, pipeline, task, state, created, cache_key,
-  cached_from, inputs, outputs)`, inputs/outputs as JSON; indexed by run and by
+  cached_from, inputs, outputs, namespace)`, inputs/outputs as JSON (`namespace` added
+  to older databases when opened); indexed by run and by
   (cache_key, state, created) for the cache lookup;
 - `pipeline_artifact_links(digest, execution, direction)`: one row per artifact an
   execution read (`in`) or wrote (`out`), so lineage is an index lookup.
@@ -40,7 +41,8 @@ _SCHEMA = (
         cache_key TEXT NOT NULL,
         cached_from TEXT NOT NULL,
         inputs TEXT NOT NULL,
-        outputs TEXT NOT NULL
+        outputs TEXT NOT NULL,
+        namespace TEXT NOT NULL DEFAULT ''
     )""",
     "CREATE INDEX IF NOT EXISTS pipeline_executions_by_run ON pipeline_executions (run, created)",
     "CREATE INDEX IF NOT EXISTS pipeline_executions_by_key "
@@ -53,7 +55,8 @@ _SCHEMA = (
     ) WITHOUT ROWID""",
 )
 _COLUMNS = (
-    "id, run, run_name, pipeline, task, state, created, cache_key, cached_from, inputs, outputs"
+    "id, run, run_name, pipeline, task, state, created, cache_key, cached_from, inputs, outputs,"
+    " namespace"
 )
 
 
@@ -70,6 +73,7 @@ def _row(row: tuple[Any, ...]) -> Execution:
         cached_from=row[8],
         inputs=json.loads(row[9]),
         outputs=json.loads(row[10]),
+        namespace=row[11],
     )
 
 
@@ -86,6 +90,11 @@ class SQLitePipelineMetadata(PipelineMetadata):
             with self._write() as conn:
                 for statement in _SCHEMA:
                     conn.execute(statement)
+                columns = {r[1] for r in conn.execute("PRAGMA table_info(pipeline_executions)")}
+                if "namespace" not in columns:  # a database from before runs had namespaces
+                    conn.execute(
+                        "ALTER TABLE pipeline_executions ADD COLUMN namespace TEXT NOT NULL DEFAULT ''"
+                    )
         except BaseException:
             self.close()
             raise
@@ -121,7 +130,7 @@ class SQLitePipelineMetadata(PipelineMetadata):
         with self._write() as conn:
             try:
                 conn.execute(
-                    f"INSERT INTO pipeline_executions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO pipeline_executions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         e.id,
                         e.run,
@@ -134,6 +143,7 @@ class SQLitePipelineMetadata(PipelineMetadata):
                         e.cached_from,
                         json.dumps(e.inputs, sort_keys=True),
                         json.dumps(e.outputs, sort_keys=True),
+                        e.namespace,
                     ),
                 )
             except sqlite3.IntegrityError:

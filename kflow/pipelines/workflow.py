@@ -9,7 +9,7 @@ DAG), checked against their declared types, with the IR's defaults filled in; an
 optional input given no value is left out, and so are the task inputs fed from it.
 Run options travel to every launcher: `enable_caching` overrides each task's own
 `set_caching_options` (KFP's per-run switch), `max_cache_staleness` bounds what a
-cache hit may reuse, `pipeline_root` chooses the artifact store.
+cache hit may reuse, `pipeline_root` is where artifacts are also uploaded (a URL).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ A workflow is many pods, one per step, all labelled
 `workflow_logs` reads them in the order the steps started; with `follow` it streams
 the running ones at once, lets later steps join as they start, and ends once the
 workflow has finished and every stream has drained. Like `job_logs`, it is built on
-`Client.list` and `Client.logs` only. `resume_workflow` is `argo resume`.
+`Client.list` and `Client.logs`, plus the server's archived step logs
+(`kflow.sdk.runs.archived_logs`) for steps whose pods are gone (`podGC`, deleted
+pods). `resume_workflow` is `argo resume`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kflow.api.argo.resume import resumed
 from kflow.api.errors import BadRequest, Conflict, NotFound
 from kflow.sdk.client import Client
 from kflow.sdk.joblogs import LogLine
+from kflow.sdk.runs import archived_logs
 
 Obj = dict[str, Any]
 POLL_INTERVAL = 0.25
@@ -32,8 +35,13 @@ def step_name(pod: Obj) -> str:
     """The step a pod runs, from its node name: `wf[1].hello2a` -> `hello2a`."""
     node = str((m.meta(pod).get("annotations") or {}).get(c.ANNOTATION_NODE_NAME) or "")
     workflow = m.labels_of(pod).get(c.LABEL_WORKFLOW, "")
+    return node_step(node, workflow) or m.name_of(pod)
+
+
+def node_step(node: str, workflow: str) -> str:
+    """The step of a node name: `wf[1].hello2a` -> `hello2a`; the workflow's own node as is."""
     if not node or node == workflow:
-        return node or m.name_of(pod)
+        return node
     depth, cut = 0, 0
     for i, char in enumerate(node):
         if char == "(":
@@ -63,6 +71,23 @@ def _read(client: Client, pod: Obj, namespace: str | None, tail: int | None) -> 
         return
 
 
+def _archived(client: Client, name: str, namespace: str | None) -> list[Obj]:
+    """The archived main logs of the workflow's steps (none from a server without them)."""
+    try:
+        return archived_logs(client, name, namespace=namespace)
+    except NotFound:
+        return []
+
+
+def _archived_lines(entry: Obj, workflow: str, tail: int | None) -> Iterator[LogLine]:
+    lines = str(entry.get("text") or "").splitlines()
+    if tail is not None:
+        lines = lines[-tail:] if tail > 0 else []
+    step = node_step(str(entry.get("nodeName") or ""), workflow) or str(entry["podName"])
+    for text in lines:
+        yield LogLine(step, str(entry["podName"]), text)
+
+
 def workflow_logs(
     client: Client,
     name: str,
@@ -75,12 +100,26 @@ def workflow_logs(
     """The merged `main` log of every step of workflow `name` (NotFound if there is none)."""
     client.get("workflows", name, namespace=namespace)
     if not follow:
-        for pod in workflow_pods(client, name, namespace=namespace):
-            yield from _read(client, pod, namespace, tail)
+        pods = workflow_pods(client, name, namespace=namespace)
+        live = {m.name_of(p) for p in pods}
+        steps: list[tuple[str, Obj | None, Obj | None]] = [
+            (str(m.meta(p).get("creationTimestamp") or ""), p, None) for p in pods
+        ]
+        steps += [
+            (str(e.get("startedAt") or ""), None, e)
+            for e in _archived(client, name, namespace)
+            if e["podName"] not in live
+        ]
+        for _, pod, archived in sorted(steps, key=lambda s: s[0]):
+            if pod is not None:
+                yield from _read(client, pod, namespace, tail)
+            elif archived is not None:
+                yield from _archived_lines(archived, name, tail)
         return
     lines: queue.Queue[LogLine | str] = queue.Queue()
     reading: set[str] = set()
     seen: set[str] = set()
+    followed: set[str] = set()
     stop = threading.Event()
 
     def pump(pod: Obj, uid: str) -> None:
@@ -114,9 +153,14 @@ def workflow_logs(
                     if uid in seen or not _started(pod):
                         continue
                     seen.add(uid)
+                    followed.add(m.name_of(pod))
                     reading.add(uid)
                     threading.Thread(target=pump, args=(pod, uid), daemon=True).start()
             if finished and not reading and lines.empty():
+                # steps whose pods were gone before they could be followed (podGC)
+                for entry in _archived(client, name, namespace):
+                    if entry["podName"] not in followed:
+                        yield from _archived_lines(entry, name, tail)
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return

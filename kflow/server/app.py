@@ -22,7 +22,9 @@ from starlette.responses import Response
 
 from kflow.api.errors import ApiError, InternalError, MethodNotAllowed, NotFound
 from kflow.api.kinds import Registry, registry
+from kflow.artifacts import ArtifactStore
 from kflow.controllers.serving.traffic import ServingTraffic
+from kflow.pipelines.metadata import PipelineMetadata
 from kflow.runtime.interface import Runtime
 from kflow.server import discovery, openapi_routes, resources, ui
 from kflow.server import observations as observation_routes
@@ -33,6 +35,7 @@ from kflow.server.identity import Authenticator, Authorizer, LocalAuthenticator,
 from kflow.server.kfp import routes as kfp_routes
 from kflow.server.kfp.platform import KfpPlatform
 from kflow.server.responses import JSONResponse, error_response
+from kflow.server.rundata import routes as rundata_routes
 from kflow.server.sessions import SessionAuthenticator, Sessions
 from kflow.store.interface import Store
 from kflow.store.observations import ObservationLog
@@ -96,6 +99,8 @@ def create_app(
     serving_transport: httpx.AsyncBaseTransport | None = None,
     serving_traffic: ServingTraffic | None = None,
     kfp: KfpPlatform | None = None,
+    artifacts: ArtifactStore | None = None,
+    pipeline_metadata: PipelineMetadata | None = None,
 ) -> FastAPI:
     """The API server app over `store` (objects) and `runtime` (pod logs).
 
@@ -110,7 +115,9 @@ def create_app(
     test double; default: the network). Browsers sign in once at `/ui/login` and then
     carry a session cookie, which every route accepts besides `authenticator`'s
     credentials. With `kfp`, the Kubeflow Pipelines REST API is served at
-    `/apis/v2beta1`.
+    `/apis/v2beta1`. With `artifacts` (and the `pipeline_metadata` pipeline tasks record
+    into), runs' artifacts, metrics, archived logs and lineage are served at
+    `/apis/runs.kflow.dev/v1` (`kflow.server.rundata`).
     `serving_traffic` is where the gateway counts requests for the autoscaler.
     """
     sessions = SessionAuthenticator(authenticator or LocalAuthenticator(), Sessions())
@@ -144,6 +151,8 @@ def create_app(
         app.include_router(observation_routes.router(ctx, observations, _guarded))
     if kfp is not None:  # before the resource routes, which would read v2beta1 as a group
         app.include_router(kfp_routes.router(ctx, kfp))
+    if artifacts is not None:  # before the resource routes, which would read it as a group
+        app.include_router(rundata_routes.router(ctx, artifacts, pipeline_metadata, _guarded))
 
     # -- resources (first: they are the hot path) -----------------------------
 

@@ -51,26 +51,16 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from os import PathLike
-from typing import Literal
 
 import orjson
 
 from kflow.api import meta as m
 from kflow.api.errors import Gone
+from kflow.store._sqlite_file import Synchronous, connect, immediate
 from kflow.store.engine import Backend, EngineStore, Txn
 from kflow.store.interface import EventType, Obj, WatchEvent
 
 log = logging.getLogger(__name__)
-
-# synchronous=NORMAL: in WAL mode a commit is written to the WAL before COMMIT
-# returns, and only the fsync is deferred to checkpoints. A crashed or killed kflow
-# process therefore never loses a committed record (the OS holds the written pages);
-# only a power loss or kernel panic can roll back the last few commits, and even then
-# the file stays consistent. FULL would fsync on every commit and cap writes at the
-# disk's fsync rate (a few hundred per second on many laptops) for protection against
-# an event that also kills every workload kflow runs on this machine. Pass
-# synchronous="FULL" where the machine, not only kflow, must survive.
-Synchronous = Literal["NORMAL", "FULL"]
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS objects (
@@ -196,27 +186,12 @@ class SQLiteBackend(Backend):
         self._pool_lock = threading.Lock()
         self._closed = False
         self._writer = self._connect()
-        with self._lock:
-            self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _SCHEMA:
-                    self._writer.execute(statement)
-                self._writer.execute("COMMIT")
-            except BaseException:
-                self._writer.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self._writer) as conn:
+            for statement in _SCHEMA:
+                conn.execute(statement)
 
     def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions, we issue BEGIN/COMMIT ourselves.
-        conn = sqlite3.connect(
-            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        except BaseException:
-            conn.close()
-            raise
+        conn = connect(self.path, busy_timeout=self._busy_timeout, synchronous=self._synchronous)
         with self._pool_lock:
             self._all.append(conn)
         return conn
@@ -239,26 +214,16 @@ class SQLiteBackend(Backend):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Txn]:
-        with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")  # take the file's write lock now, not at first write
-            try:
-                counters = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-                start = int(counters["resource_version"])
-                txn = _SQLiteTxn(conn, start)
-                yield txn
-                if txn.rv != start:
-                    conn.execute(
-                        "UPDATE meta SET value = ? WHERE key = 'resource_version'", (txn.rv,)
-                    )
-                    floor = int(counters["event_floor"])
-                    if txn.rv - floor > self.history:
-                        self._drop_events(conn, txn.rv - self.history)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._lock, immediate(self._writer) as conn:
+            counters = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            start = int(counters["resource_version"])
+            txn = _SQLiteTxn(conn, start)
+            yield txn
+            if txn.rv != start:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'resource_version'", (txn.rv,))
+                floor = int(counters["event_floor"])
+                if txn.rv - floor > self.history:
+                    self._drop_events(conn, txn.rv - self.history)
 
     @staticmethod
     def _drop_events(conn: sqlite3.Connection, upto: int) -> None:
@@ -269,22 +234,14 @@ class SQLiteBackend(Backend):
         )
 
     def compact(self, keep: int) -> int:
-        with self._lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                row = conn.execute(
-                    "SELECT rv FROM events ORDER BY rv DESC LIMIT 1 OFFSET ?", (max(keep, 0),)
-                ).fetchone()
-                if row is not None:
-                    self._drop_events(conn, int(row[0]))
-                floor = conn.execute("SELECT value FROM meta WHERE key = 'event_floor'").fetchone()
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return int(floor[0])
+        with self._lock, immediate(self._writer) as conn:
+            row = conn.execute(
+                "SELECT rv FROM events ORDER BY rv DESC LIMIT 1 OFFSET ?", (max(keep, 0),)
+            ).fetchone()
+            if row is not None:
+                self._drop_events(conn, int(row[0]))
+            floor = conn.execute("SELECT value FROM meta WHERE key = 'event_floor'").fetchone()
+        return int(floor[0])
 
     # -- reads -------------------------------------------------------------
 

@@ -11,14 +11,12 @@ writer waits instead of being overwritten.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-import threading
-from collections.abc import Iterator
 from os import PathLike
 
 import orjson
 
+from kflow.store._sqlite_file import LockedConnection
 from kflow.store.kfp_records import Change, KfpRecordStore, Record, RecordExists, RecordKind
 
 _SCHEMA = (
@@ -49,37 +47,9 @@ class SQLiteKfpRecords(KfpRecordStore):
 
     def __init__(self, path: str | PathLike[str], *, busy_timeout: float = 30.0) -> None:
         self.path = str(path)
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        self._file = LockedConnection(
+            self.path, busy_timeout=busy_timeout, schema=_SCHEMA, what="the KFP record store"
         )
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self._write() as conn:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-        except BaseException:
-            self.close()
-            raise
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError(f"the KFP record store at {self.path} is closed")
-        return self._conn
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     def insert(
         self,
@@ -91,7 +61,7 @@ class SQLiteKfpRecords(KfpRecordStore):
         unique: str | None = None,
     ) -> None:
         doc = orjson.dumps(record).decode()
-        with self._write() as conn:
+        with self._file.write() as conn:
             (seq,) = conn.execute(
                 "UPDATE kfp_record_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq"
             ).fetchone()
@@ -108,8 +78,8 @@ class SQLiteKfpRecords(KfpRecordStore):
                 raise RecordExists(kind, record_id if taken else str(unique)) from None
 
     def _read_one(self, query: str, params: tuple[str, ...]) -> Record | None:
-        with self._lock:
-            row = self._connection().execute(query, params).fetchone()
+        with self._file.read() as conn:
+            row = conn.execute(query, params).fetchone()
         return _load(row[0]) if row else None
 
     def get(self, kind: RecordKind, record_id: str) -> Record | None:
@@ -128,12 +98,12 @@ class SQLiteKfpRecords(KfpRecordStore):
         if parent is not None:
             query += " AND parent = ?"
             params += (parent,)
-        with self._lock:
-            rows = self._connection().execute(query + " ORDER BY seq", params).fetchall()
+        with self._file.read() as conn:
+            rows = conn.execute(query + " ORDER BY seq", params).fetchall()
         return [_load(row[0]) for row in rows]
 
     def update(self, kind: RecordKind, record_id: str, change: Change) -> Record | None:
-        with self._write() as conn:
+        with self._file.write() as conn:
             row = conn.execute(
                 "SELECT doc FROM kfp_records WHERE kind = ? AND id = ?", (kind.value, record_id)
             ).fetchone()
@@ -150,14 +120,11 @@ class SQLiteKfpRecords(KfpRecordStore):
             return _load(doc)
 
     def delete(self, kind: RecordKind, record_id: str) -> bool:
-        with self._write() as conn:
+        with self._file.write() as conn:
             cursor = conn.execute(
                 "DELETE FROM kfp_records WHERE kind = ? AND id = ?", (kind.value, record_id)
             )
             return cursor.rowcount > 0
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._file.close()

@@ -18,13 +18,11 @@ to one file. Within a process one connection serves every call, behind a lock.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from os import PathLike
 
 from kflow.api.katib.observations import Observation
+from kflow.store._sqlite_file import LockedConnection
 from kflow.store.observations import ObservationLog, check_append, timestamp_key
 
 _SCHEMA = (
@@ -60,38 +58,9 @@ class SQLiteObservationLog(ObservationLog):
 
     def __init__(self, path: str | PathLike[str], *, busy_timeout: float = 30.0) -> None:
         self.path = str(path)
-        self._lock = threading.Lock()
-        # isolation_level=None: no implicit transactions, we issue BEGIN/COMMIT ourselves
-        self._conn: sqlite3.Connection | None = sqlite3.connect(
-            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        self._file = LockedConnection(
+            self.path, busy_timeout=busy_timeout, schema=_SCHEMA, what="the observation log"
         )
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self._write() as conn:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-        except BaseException:
-            self.close()
-            raise
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError(f"the observation log at {self.path} is closed")
-        return self._conn
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")  # take the file's write lock now
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     def append(
         self,
@@ -103,7 +72,7 @@ class SQLiteObservationLog(ObservationLog):
         cursor: str | None = None,
     ) -> None:
         keys = check_append(observations, source, cursor)
-        with self._write() as conn:
+        with self._file.write() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO observation_trials VALUES (?, ?)", (trial, namespace)
             )
@@ -124,16 +93,12 @@ class SQLiteObservationLog(ObservationLog):
                 )
 
     def cursor(self, namespace: str, trial: str, source: str) -> str | None:
-        with self._lock:
-            row = (
-                self._connection()
-                .execute(
-                    "SELECT cursor FROM observation_cursors "
-                    "WHERE namespace = ? AND trial = ? AND source = ?",
-                    (namespace, trial, source),
-                )
-                .fetchone()
-            )
+        with self._file.read() as conn:
+            row = conn.execute(
+                "SELECT cursor FROM observation_cursors "
+                "WHERE namespace = ? AND trial = ? AND source = ?",
+                (namespace, trial, source),
+            ).fetchone()
         return str(row[0]) if row is not None else None
 
     def read(
@@ -159,31 +124,24 @@ class SQLiteObservationLog(ObservationLog):
         if end_time:
             query += " AND time_key <= ?"
             params.append(timestamp_key(end_time))
-        with self._lock:
-            rows = self._connection().execute(query + " ORDER BY seq", params).fetchall()
+        with self._file.read() as conn:
+            rows = conn.execute(query + " ORDER BY seq", params).fetchall()
         return [Observation(m, v, t, s) for m, v, t, s in rows]
 
     def trials_named(self, name: str) -> list[str]:
-        with self._lock:
-            rows = (
-                self._connection()
-                .execute(
-                    "SELECT namespace FROM observation_trials WHERE trial = ? ORDER BY namespace",
-                    (name,),
-                )
-                .fetchall()
-            )
+        with self._file.read() as conn:
+            rows = conn.execute(
+                "SELECT namespace FROM observation_trials WHERE trial = ? ORDER BY namespace",
+                (name,),
+            ).fetchall()
         return [str(r[0]) for r in rows]
 
     def delete(self, namespace: str, trial: str) -> None:
         key = (namespace, trial)
-        with self._write() as conn:
+        with self._file.write() as conn:
             conn.execute("DELETE FROM observation_rows WHERE namespace = ? AND trial = ?", key)
             conn.execute("DELETE FROM observation_cursors WHERE namespace = ? AND trial = ?", key)
             conn.execute("DELETE FROM observation_trials WHERE namespace = ? AND trial = ?", key)
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._file.close()

@@ -16,6 +16,17 @@ from kflow.controllers.serving.predictor import predictor_pod_spec
 from kflow.controllers.serving.transformer import transformer_pod_spec
 
 INFO = registry.by_resource(c.RESOURCE)
+KSERVE_COLUMNS = [
+    "NAME",
+    "URL",
+    "READY",
+    "PREV",
+    "LATEST",
+    "PREVROLLEDOUTREVISION",
+    "LATESTREADYREVISION",
+    "AGE",
+]
+"""What `kubectl get inferenceservices` prints as KServe's CRD defines its columns."""
 
 
 def isvc(predictor: dict[str, Any], name: str = "digits") -> dict[str, Any]:
@@ -42,16 +53,7 @@ def test_the_kind_is_served_as_kserve_serves_it() -> None:
     assert registry.resolve("inferenceservices.serving.kserve.io") is INFO
     assert INFO.api_version == "serving.kserve.io/v1beta1"
     assert "status" in INFO.subresources
-    assert [col.name for col in INFO.columns if col.priority == 0] == [
-        "NAME",
-        "URL",
-        "READY",
-        "PREV",
-        "LATEST",
-        "PREVROLLEDOUTREVISION",
-        "LATESTREADYREVISION",
-        "AGE",
-    ]
+    assert [col.name for col in INFO.columns if col.priority == 0] == KSERVE_COLUMNS
 
 
 def test_framework_model_and_container_predictors_are_admitted() -> None:

@@ -23,6 +23,7 @@ import pytest
 from kflow.sdk import Client
 from tests.conftest import wait_until
 from tests.inferenceservices.conftest import Digits
+from tests.inferenceservices.test_admission import KSERVE_COLUMNS
 from tests.inferenceservices.test_controller import _server_pids
 from tests.training.conftest import ROOT, Up
 
@@ -54,11 +55,8 @@ spec:
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    server = Up(tmp_path_factory.mktemp("kflow-serving"))
-    try:
+    with Up(tmp_path_factory.mktemp("kflow-serving")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _kubectl(up: Up, *args: str, stdin: str | None = None) -> str:
@@ -100,16 +98,7 @@ def test_a_model_on_a_claim_is_served_through_the_gateway(
             url = isvc["status"]["url"]
             assert url == f"https://127.0.0.1:{up.port}/serving/default/digits"
             listing = _kubectl(up, "get", "isvc")
-            assert listing.split("\n")[0].split() == [
-                "NAME",
-                "URL",
-                "READY",
-                "PREV",
-                "LATEST",
-                "PREVROLLEDOUTREVISION",
-                "LATESTREADYREVISION",
-                "AGE",
-            ]
+            assert listing.split("\n")[0].split() == KSERVE_COLUMNS
             assert listing.split("\n")[1].split()[:5] == [
                 "digits",
                 url,

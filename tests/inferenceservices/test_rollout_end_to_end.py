@@ -16,6 +16,7 @@ import pytest
 
 from kflow.sdk import Client
 from tests.conftest import wait_until
+from tests.inferenceservices.test_admission import KSERVE_COLUMNS
 from tests.inferenceservices.test_canary import MODEL
 from tests.inferenceservices.test_end_to_end import _kflow, _kubectl
 from tests.training.conftest import Up
@@ -55,11 +56,8 @@ spec:
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    server = Up(tmp_path_factory.mktemp("kflow-rollout"))
-    try:
+    with Up(tmp_path_factory.mktemp("kflow-rollout")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _manifest(model: Path, transformer: Path, canary: int | None = None) -> str:
@@ -139,16 +137,7 @@ def test_a_canary_behind_a_transformer_through_the_https_gateway(up: Up, tmp_pat
             listing = _kflow(up, "get", "inferenceservices")
             assert listing.returncode == 0, listing.stderr
             header, row = listing.stdout.splitlines()[:2]
-            assert header.split() == [
-                "NAME",
-                "URL",
-                "READY",
-                "PREV",
-                "LATEST",
-                "PREVROLLEDOUTREVISION",
-                "LATESTREADYREVISION",
-                "AGE",
-            ]
+            assert header.split() == KSERVE_COLUMNS
             assert row.split()[:7] == [
                 "letters",
                 url,

@@ -22,11 +22,8 @@ from tests.training.conftest import kf as training_kf
 @pytest.fixture(scope="session")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     """A `kflow up` of the Katib tests' own: the training tests keep theirs untouched."""
-    server = Up(tmp_path_factory.mktemp("kflow-katib"))
-    try:
+    with Up(tmp_path_factory.mktemp("kflow-katib")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # a fresh namespace per test, as in the training tests

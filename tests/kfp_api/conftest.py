@@ -38,11 +38,8 @@ def kfp_client(up: Up) -> Any:
 
 @pytest.fixture(scope="session")
 def kfp_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    server = Up(tmp_path_factory.mktemp("kflow-kfp"))
-    try:
+    with Up(tmp_path_factory.mktemp("kflow-kfp")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

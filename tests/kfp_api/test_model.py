@@ -8,6 +8,7 @@ import json
 import tarfile
 import urllib.parse
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -252,43 +253,28 @@ def cron(expression: str, start: int | None = None, end: int | None = None) -> s
     return schedules.Trigger(cron=expression, start=start, end=end)
 
 
-def test_periodic_schedule_as_kfp() -> None:
-    t = periodic(10 * HOUR + 10 * MINUTE, 11 * HOUR)
-    created = 10 * HOUR + 15 * MINUTE
-    nxt = schedules.next_time
-    assert (
-        nxt(t, last=10 * HOUR + 20 * MINUTE, created=created, now=0, catchup=True)
-        == 10 * HOUR + 21 * MINUTE
-    )
-    assert nxt(t, last=None, created=created, now=0, catchup=True) == 10 * HOUR + 11 * MINUTE
-    assert (
-        nxt(periodic(end=11 * HOUR), last=None, created=created, now=0, catchup=True)
-        == created + MINUTE
-    )
-    assert nxt(t, last=13 * HOUR, created=created, now=0, catchup=True) is None  # past the end
-    last = 10 * HOUR + 20 * MINUTE
-    assert nxt(t, last=last, created=created, now=last + 30, catchup=False) == last + MINUTE
-    assert nxt(t, last=last, created=created, now=last + MINUTE, catchup=False) == last + MINUTE
-    assert nxt(t, last=last, created=created, now=last + 90, catchup=False) == last + MINUTE
-    assert (
-        nxt(t, last=last, created=created, now=10 * HOUR + 30 * MINUTE, catchup=False)
-        == 10 * HOUR + 30 * MINUTE
-    )
-    assert nxt(t, last=last, created=created, now=12 * HOUR, catchup=False) == 11 * HOUR
-
-
-def test_cron_schedule_as_kfp() -> None:
-    t = cron("* * * * * ", 10 * HOUR + 10 * MINUTE, 11 * HOUR)
+@pytest.mark.parametrize(
+    "every_minute",
+    [
+        lambda start, end: periodic(start, end),
+        lambda start, end: cron("* * * * * ", start, end),  # a trailing space must not matter
+    ],
+    ids=["periodic", "cron"],
+)
+def test_schedules_fire_as_kfp(
+    every_minute: Callable[[int | None, int | None], schedules.Trigger],
+) -> None:
+    t = every_minute(10 * HOUR + 10 * MINUTE, 11 * HOUR)
     created = 10 * HOUR + 15 * MINUTE
     last = 10 * HOUR + 20 * MINUTE
     nxt = schedules.next_time
     assert nxt(t, last=last, created=created, now=0, catchup=True) == last + MINUTE
     assert nxt(t, last=None, created=created, now=0, catchup=True) == 10 * HOUR + 11 * MINUTE
     assert (
-        nxt(cron("* * * * *", end=11 * HOUR), last=None, created=created, now=0, catchup=True)
+        nxt(every_minute(None, 11 * HOUR), last=None, created=created, now=0, catchup=True)
         == created + MINUTE
     )
-    assert nxt(t, last=13 * HOUR, created=created, now=0, catchup=True) is None
+    assert nxt(t, last=13 * HOUR, created=created, now=0, catchup=True) is None  # past the end
     assert nxt(t, last=last, created=created, now=last + 30, catchup=False) == last + MINUTE
     assert nxt(t, last=last, created=created, now=last + MINUTE, catchup=False) == last + MINUTE
     assert nxt(t, last=last, created=created, now=last + 90, catchup=False) == last + MINUTE

@@ -20,6 +20,7 @@ from kflow.server.kfp.backend import KfpBackend
 from kflow.server.kfp.platform import KfpPlatform
 from kflow.store.memory import MemoryStore
 from kflow.store.memory_kfp_records import MemoryKfpRecords
+from tests.support import RecordingAuthorizer
 
 pytestmark = pytest.mark.anyio
 ALICE = Identity("alice", ("system:authenticated",))
@@ -30,29 +31,15 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-class Recorder:
-    """Allows everything but the (verb, resource) pairs in `deny`, and remembers what it was asked."""
-
-    def __init__(self, *deny: str) -> None:
-        self.deny = set(deny)
-        self.asked: list[tuple[str, str, str, str]] = []
-
-    def authorize(
-        self, identity: Identity, verb: str, resource: str, namespace: str, name: str
-    ) -> bool:
-        self.asked.append((verb, resource, namespace, name))
-        return f"{verb} {resource}" not in self.deny
-
-
 @pytest.fixture
-async def app_parts() -> AsyncIterator[tuple[httpx.AsyncClient, Recorder, KfpPlatform]]:
+async def app_parts() -> AsyncIterator[tuple[httpx.AsyncClient, RecordingAuthorizer, KfpPlatform]]:
     store = MemoryStore()
     store.create(
         "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kubeflow"}}
     )
     platform = KfpPlatform(KfpBackend(store, MemoryKfpRecords()))
     platform.experiments.default()
-    recorder = Recorder("create runs.pipelines.kubeflow.org")
+    recorder = RecordingAuthorizer("create runs.pipelines.kubeflow.org")
     app = create_app(
         store=store, authenticator=LocalAuthenticator(ALICE), authorizer=recorder, kfp=platform
     )
@@ -63,7 +50,7 @@ async def app_parts() -> AsyncIterator[tuple[httpx.AsyncClient, Recorder, KfpPla
 
 
 async def test_kfp_verbs_reach_the_authorizer_and_denials_are_permission_denied(
-    app_parts: tuple[httpx.AsyncClient, Recorder, KfpPlatform],
+    app_parts: tuple[httpx.AsyncClient, RecordingAuthorizer, KfpPlatform],
 ) -> None:
     client, recorder, _ = app_parts
     created = await client.post(
@@ -87,7 +74,7 @@ async def test_kfp_verbs_reach_the_authorizer_and_denials_are_permission_denied(
 
 
 async def test_custom_verbs_dispatch_and_kubernetes_routes_still_answer(
-    app_parts: tuple[httpx.AsyncClient, Recorder, KfpPlatform],
+    app_parts: tuple[httpx.AsyncClient, RecordingAuthorizer, KfpPlatform],
 ) -> None:
     client, _, platform = app_parts
     default_id = platform.experiments.default()["experiment_id"]
@@ -99,3 +86,25 @@ async def test_custom_verbs_dispatch_and_kubernetes_routes_still_answer(
     assert [e["display_name"] for e in listed.json()["experiments"]] == ["Default"]
     namespaces = await client.get("/api/v1/namespaces")
     assert namespaces.status_code == 200 and namespaces.json()["kind"] == "NamespaceList"
+
+
+async def test_lists_by_experiment_are_authorized_in_the_experiments_namespace(
+    app_parts: tuple[httpx.AsyncClient, RecordingAuthorizer, KfpPlatform],
+) -> None:
+    client, recorder, _ = app_parts
+    created = await client.post(
+        "/apis/v2beta1/experiments", json={"display_name": "e", "namespace": "kubeflow"}
+    )
+    experiment_id = created.json()["experiment_id"]
+    for path, resource in (("runs", "runs"), ("recurringruns", "jobs")):
+        qualified = f"{resource}.pipelines.kubeflow.org"
+        recorder.asked.clear()
+        by_experiment = await client.get(
+            f"/apis/v2beta1/{path}", params={"experiment_id": experiment_id, "namespace": "x"}
+        )
+        assert by_experiment.status_code == 200
+        assert recorder.asked == [("list", qualified, "kubeflow", "")]
+        recorder.asked.clear()
+        by_namespace = await client.get(f"/apis/v2beta1/{path}", params={"namespace": "team-a"})
+        assert by_namespace.status_code == 200 and by_namespace.json() == {}
+        assert recorder.asked == [("list", qualified, "team-a", "")]

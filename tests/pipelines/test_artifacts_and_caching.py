@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from kflow.artifacts import ArtifactStore, digest
 from kflow.pipelines import caching
-from kflow.pipelines.artifacts import ArtifactStore, digest
 from kflow.pipelines.errors import PipelineError
 from kflow.pipelines.metadata import Execution, ExecutionState
 

@@ -113,8 +113,9 @@ async def test_artifacts_flow_through_the_content_addressed_store(
     tmp_path: Path, kflow_home: Path, ir: Callable[[Any], dict[str, Any]]
 ) -> None:
     spec = ir(src.artifacts)
+    root = kflow_home / "bucket"  # a pipeline root by URL: uploads go through fsspec
     async with control_plane(tmp_path) as plane:
-        wf = await run(plane, spec, "arts", arguments={"rows": 4})
+        wf = await run(plane, spec, "arts", arguments={"rows": 4}, pipeline_root=root.as_uri())
         assert wf["status"]["phase"] == "Succeeded", show(wf)
         nodes = plane.nodes("arts")
         made = {
@@ -125,7 +126,11 @@ async def test_artifacts_flow_through_the_content_addressed_store(
         data = made["data"]
         assert Path(data["uri"]).read_text() == "0,0\n1,1\n2,4\n3,9\n"
         assert data["metadata"] == {"rows": 4}
-        assert data["uri"].startswith(str(kflow_home / "artifacts" / "sha256"))
+        assert data["uri"].startswith(str(kflow_home / "artifacts" / "blobs" / "sha256"))
+        hex_ = data["digest"].removeprefix("sha256:")
+        uploaded = root / "blobs" / "sha256" / hex_[:2] / hex_
+        assert data["remote_uri"] == uploaded.as_uri()
+        assert uploaded.read_text() == Path(data["uri"]).read_text()
         assert made["metrics"]["metadata"] == {"rows": 4}
         assert made["confusion"]["metadata"]["confusionMatrix"]["rows"][0]["row"] == [4, 1]
         assert Path(made["report"]["uri"]).read_text() == "# 4 rows\n"
@@ -142,6 +147,7 @@ async def test_artifacts_flow_through_the_content_addressed_store(
         (producer,) = meta.producers(model["digest"])
         assert producer.task == "train"
         assert producer.input_artifacts()["data"][0]["digest"] == data["digest"]
+        assert producer.input_artifacts()["data"][0]["uri"] == data["uri"]  # never copied
         (maker,) = meta.producers(data["digest"])
         assert maker.task == "make-data" and maker.inputs["parameters"] == {"rows": 4}
         assert {e.task for e in meta.consumers(data["digest"])} == {"train"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from rich.console import Console
 
 from kflow.sdk import Client
 from kflow.sdk.pipelines import PipelineFailed, run_pipeline
+from kflow.sdk.runs import archived_logs, run_artifacts
 from tests.conftest import wait_until
 from tests.pipelines import pipelines_src as src
 from tests.support import free_port
@@ -23,10 +25,11 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def up(kflow_home: Path) -> Iterator[Path]:
+@contextlib.contextmanager
+def kflow_up(home: Path, *options: str) -> Iterator[Path]:
     """A `kflow up` whose pods share its home (`$KFLOW_HOME`, outside /tmp)."""
-    env = {**os.environ, "KFLOW_HOME": str(kflow_home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "KFLOW_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env.pop("KFLOW_ARTIFACT_REPOSITORY", None)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -34,22 +37,23 @@ def up(kflow_home: Path) -> Iterator[Path]:
             "kflow",
             "up",
             "--home",
-            str(kflow_home),
+            str(home),
             "--port",
             str(free_port()),
+            *options,
         ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    info = kflow_home / "server.json"
+    info = home / "server.json"
     try:
         wait_until(
             lambda: info.exists() and json.loads(info.read_text() or "{}").get("pid") == proc.pid,
             timeout=30,
         )
-        yield kflow_home
+        yield home
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -57,6 +61,12 @@ def up(kflow_home: Path) -> Iterator[Path]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def up(kflow_home: Path) -> Iterator[Path]:
+    with kflow_up(kflow_home) as home:
+        yield home
 
 
 def kflow(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -104,3 +114,75 @@ def test_run_pipeline_returns_typed_outputs_and_shows_cached_tasks(up: Path) -> 
         ):
             run_pipeline(src.failing, name="sdk-3", client=client, console=quiet)
         quiet.file.close()
+
+
+def test_a_pipeline_run_s_artifacts_metrics_and_lineage_from_the_cli(up: Path) -> None:
+    with Client(home=up) as client:
+        quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+        run = run_pipeline(src.artifacts, {"rows": 3}, name="arts", client=client, console=quiet)
+        quiet.file.close()
+        assert run.phase == "Succeeded"
+        items = run_artifacts(client, "arts")
+    by_name = {a["name"]: a for a in items if a["source"] == "kfp"}
+    assert {"data", "metrics", "confusion", "model"} <= set(by_name)
+    data, model = by_name["data"], by_name["model"]
+    assert (data["type"], data["producer"]["task"], data["size"]) == (
+        "system.Dataset",
+        "make-data",
+        12,
+    )
+    assert data["metadata"] == {"rows": 3} and data["producer"]["podName"].startswith("arts-")
+    assert Path(data["localPath"]).read_text() == "0,0\n1,1\n2,4\n"
+    described = kflow(up, "describe", "run", "arts")
+    assert described.returncode == 0, described.stderr
+    text = described.stdout
+    assert "make-data" in text and "system.Model" in text
+    metrics = text[text.index("Metrics:") :].splitlines()
+    assert metrics[2].split() == [
+        "make-data",
+        "confusion",
+        "-",
+        "confusion",
+        "matrix",
+        "[[3,",
+        "1],",
+        "[2,",
+        "3]]",
+    ]
+    assert metrics[3].split() == ["make-data", "metrics", "rows", "3"]
+    tree = kflow(up, "lineage", model["localPath"])
+    assert tree.returncode == 0, tree.stderr
+    lines = tree.stdout.splitlines()
+    assert lines[1] == "└─ made by arts/train (SUCCEEDED)"
+    # train read the dataset twice (`Input[Dataset]` and an `InputPath`): one content
+    digest = data["digest"][:19]
+    assert [line.strip() for line in lines[2:]] == [
+        f"├─ input data: {digest}",
+        "│  └─ made by arts/make-data (SUCCEEDED; rows=3)",
+        f"└─ input table: {digest}",
+        "└─ made by arts/make-data (SUCCEEDED; rows=3)",
+    ]
+
+
+def test_kflow_up_s_artifact_repository_gets_tasks_outputs_and_steps_logs(
+    kflow_home: Path,
+) -> None:
+    repository = kflow_home / "repository"
+    with (
+        kflow_up(kflow_home, "--artifact-repository", repository.as_uri()) as home,
+        Client(home=home) as client,
+    ):
+        quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+        run = run_pipeline(src.artifacts, {"rows": 2}, name="repo", client=client, console=quiet)
+        quiet.file.close()
+        assert run.phase == "Succeeded"
+        items = run_artifacts(client, "repo")
+        logs = archived_logs(client, "repo", node="train")
+    data = next(a for a in items if a["name"] == "data")
+    hex_ = data["digest"].removeprefix("sha256:")
+    uploaded = repository / "blobs" / "sha256" / hex_[:2] / hex_
+    assert data["uri"] == uploaded.as_uri()  # the repository's copy is the artifact's URI
+    assert uploaded.read_text() == "0,0\n1,1\n" == Path(data["localPath"]).read_text()
+    (train,) = logs
+    hex_ = train["digest"].removeprefix("sha256:")
+    assert (repository / "blobs" / "sha256" / hex_[:2] / hex_).read_text() == train["text"]

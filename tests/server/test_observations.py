@@ -15,26 +15,12 @@ from kflow.server.app import create_app
 from kflow.server.identity import Identity, LocalAuthenticator
 from kflow.store.memory import MemoryStore
 from kflow.store.memory_observations import MemoryObservationLog
-from tests.support import FakeRuntime, create_namespace
+from tests.support import FakeRuntime, RecordingAuthorizer, create_namespace
 
 pytestmark = pytest.mark.anyio
 
 URL = "/apis/kubeflow.org/v1beta1/namespaces/team-a/trials/{}/observationlog"
 BOB = Identity("bob", ("team-a",))
-
-
-class Recorder:
-    """Denies what is in `deny` (`"<verb> <resource>"`); remembers every question."""
-
-    def __init__(self, *deny: str) -> None:
-        self.deny = set(deny)
-        self.asked: list[tuple[str, str, str, str]] = []
-
-    def authorize(
-        self, identity: Identity, verb: str, resource: str, namespace: str, name: str
-    ) -> bool:
-        self.asked.append((verb, resource, namespace, name))
-        return f"{verb} {resource}" not in self.deny
 
 
 def trial(name: str) -> dict[str, Any]:
@@ -61,13 +47,13 @@ def observations() -> MemoryObservationLog:
 
 
 @pytest.fixture
-def authorizer() -> Recorder:
-    return Recorder()
+def authorizer() -> RecordingAuthorizer:
+    return RecordingAuthorizer()
 
 
 @pytest.fixture
 async def client(
-    katib_store: MemoryStore, observations: MemoryObservationLog, authorizer: Recorder
+    katib_store: MemoryStore, observations: MemoryObservationLog, authorizer: RecordingAuthorizer
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
         store=katib_store,
@@ -82,7 +68,7 @@ async def client(
 
 
 async def test_read_with_filters(
-    client: httpx.AsyncClient, observations: MemoryObservationLog, authorizer: Recorder
+    client: httpx.AsyncClient, observations: MemoryObservationLog, authorizer: RecordingAuthorizer
 ) -> None:
     observations.append(
         "team-a",
@@ -121,7 +107,7 @@ async def test_read_with_filters(
 
 
 async def test_push_then_read(
-    client: httpx.AsyncClient, observations: MemoryObservationLog, authorizer: Recorder
+    client: httpx.AsyncClient, observations: MemoryObservationLog, authorizer: RecordingAuthorizer
 ) -> None:
     body = {
         "metricLogs": [
@@ -196,7 +182,9 @@ async def test_the_authorizer_decides(
         store=katib_store,
         runtime=FakeRuntime(),
         authenticator=LocalAuthenticator(BOB),
-        authorizer=Recorder("get trials.kubeflow.org", "update trials.kubeflow.org/status"),
+        authorizer=RecordingAuthorizer(
+            "get trials.kubeflow.org", "update trials.kubeflow.org/status"
+        ),
         observations=observations,
     )
     async with httpx.AsyncClient(

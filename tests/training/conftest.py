@@ -47,6 +47,12 @@ class Up:
     def client(self, namespace: str = "default") -> Client:
         return Client(home=self.home, namespace=namespace)
 
+    def __enter__(self) -> Up:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -59,11 +65,8 @@ class Up:
 
 @pytest.fixture(scope="session")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    server = Up(tmp_path_factory.mktemp("kflow-training"))
-    try:
+    with Up(tmp_path_factory.mktemp("kflow-training")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

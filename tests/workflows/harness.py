@@ -115,7 +115,11 @@ class Plane:
 
 @asynccontextmanager
 async def control_plane(
-    tmp: Path, *, store: Store | None = None, now: Callable[[], dt.datetime] = m.now
+    tmp: Path,
+    *,
+    store: Store | None = None,
+    now: Callable[[], dt.datetime] = m.now,
+    artifact_repository: str | None = None,
 ) -> AsyncIterator[Plane]:
     """`now` is the CronWorkflow controller's clock (tests steer it to schedule times)."""
     store = store or MemoryStore()
@@ -132,7 +136,9 @@ async def control_plane(
     manager.add(PodController(store, runtime, recorder))
     manager.add(GarbageCollector(store, registry))
     manager.add(JobController(store, recorder))  # for resource templates that make Jobs
-    controller = WorkflowController(store, runtime, tmp, recorder)
+    controller = WorkflowController(
+        store, runtime, tmp, recorder, artifact_repository=artifact_repository
+    )
     manager.add(controller)
     manager.add(CronWorkflowController(store, recorder, now=now))
     await manager.start()

@@ -98,3 +98,64 @@ async def test_a_missing_output_is_an_error_unless_optional(tmp_path: Path) -> N
             == "failed to save outputs: open /tmp/nowhere: no such file or directory"
         )
         assert wf["status"]["phase"] == "Failed"
+
+
+@runs_async
+async def test_inputs_link_to_the_store_and_a_repository_gets_every_output(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repository"
+    peek = sh(
+        "peek",
+        "stat -c %i /tmp/in/sub/a.txt; cat /tmp/in/sub/a.txt",
+        inputs={"artifacts": [{"name": "tree", "path": "/tmp/in"}]},
+    )
+    args = {"artifacts": [{"name": "tree", "from": "{{tasks.make.outputs.artifacts.tree}}"}]}
+    main = {
+        "name": "main",
+        "dag": {
+            "tasks": [
+                {"name": "make", "template": "make"},
+                {"name": "peek", "template": "peek", "dependencies": ["make"], "arguments": args},
+            ]
+        },
+    }
+    async with control_plane(tmp_path, artifact_repository=repo.as_uri()) as plane:
+        wf = await plane.run(workflow("linked", [main, MAKE, peek]))
+        assert wf["status"]["phase"] == "Succeeded", show(wf)
+        nodes = plane.nodes("linked")
+        tree = next(a for a in nodes["make"]["outputs"]["artifacts"] if a["name"] == "tree")
+        store = plane.controller.artifacts
+        blob = store.path_of(tree["kflow"]["key"])
+        inode, text = nodes["peek"]["outputs"]["result"].splitlines()
+        assert text == "hello"
+        assert int(inode) == (blob / "sub" / "a.txt").stat().st_ino  # a link, not a copy
+        hex_ = tree["kflow"]["key"].removeprefix("sha256:")
+        uploaded = repo / "blobs" / "sha256" / hex_[:2] / hex_
+        assert tree["kflow"]["uri"] == uploaded.as_uri()
+        assert (uploaded / "sub" / "a.txt").read_text() == "hello\n"
+        logs = next(a for a in nodes["peek"]["outputs"]["artifacts"] if a["name"] == "main-logs")
+        assert Path(logs["kflow"]["uri"].removeprefix("file://")).read_text() == f"{inode}\nhello\n"
+
+
+@runs_async
+async def test_a_repository_that_refuses_an_upload_fails_the_step_not_its_log(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the repository should be")
+    make = sh(
+        "make",
+        "echo made; echo x > /tmp/x.txt",
+        outputs={"artifacts": [{"name": "x", "path": "/tmp/x.txt"}]},
+    )
+    async with control_plane(tmp_path, artifact_repository=blocked.as_uri()) as plane:
+        wf = await plane.run(workflow("refused", [make]))
+        node = wf["status"]["nodes"]["refused"]
+        assert node["phase"] == "Error", show(wf)
+        assert node["message"].startswith(
+            f"failed to save outputs: artifact repository {blocked.as_uri()}: cannot upload sha256:"
+        )
+        (logs,) = node["outputs"]["artifacts"]  # kept here, without a repository copy
+        assert logs["name"] == "main-logs" and "uri" not in logs["kflow"]
+        assert plane.controller.artifacts.read_bytes(logs["kflow"]["key"]) == b"made\n"

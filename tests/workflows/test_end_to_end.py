@@ -9,6 +9,7 @@ step's output. A suspended workflow is resumed with `kflow resume`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -246,3 +247,153 @@ def _node_phase(client: Client, display: str) -> str:
     return next(
         (str(n.get("phase")) for n in nodes.values() if n.get("displayName") == display), ""
     )
+
+
+def test_kflow_retry_reruns_only_the_failed_step(up: Up) -> None:
+    ran, marker = up.home / "retry-ran", up.home / "retry-fixed"
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "flaky"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [
+                        [{"name": "first", "template": "first"}],
+                        [{"name": "second", "template": "second"}],
+                    ],
+                },
+                {
+                    "name": "first",
+                    "container": {"image": "alpine", "command": ["sh", "-c", f"echo 1 >> {ran}"]},
+                },
+                {
+                    "name": "second",
+                    "container": {
+                        "image": "alpine",
+                        "command": ["sh", "-c", f"echo 2 >> {ran}; test -e {marker}"],
+                    },
+                },
+            ],
+        },
+    }
+    with up.client() as client:
+        client.create(body)
+        wait_until(lambda: phase(client, "flaky") in ("Failed", "Error"), timeout=60)
+        marker.write_text("fixed")
+        out = kflow_cli(up, "retry", "workflow", "flaky")
+        assert out.strip() == "workflow flaky retried (1 failed pod(s) deleted)"
+        wait_until(lambda: phase(client, "flaky") == "Succeeded", timeout=60)
+        assert ran.read_text().split() == ["1", "2", "2"]  # the first step did not run again
+        again = subprocess.run(
+            [sys.executable, "-m", "kflow", "retry", "wf/flaky"],
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("KFLOW_")},
+                "KFLOW_HOME": str(up.home),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert again.returncode != 0
+        assert "Cannot retry a workflow in phase Succeeded" in again.stderr
+        client.delete("workflows", "flaky")
+
+
+def test_logs_artifacts_metrics_and_lineage_outlive_the_pods(up: Up) -> None:
+    metrics = '{"metrics": [{"name": "accuracy", "numberValue": 0.9}]}'
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"name": "collected"},
+        "spec": {
+            "entrypoint": "main",
+            "podGC": {"strategy": "OnPodSuccess"},
+            "templates": [
+                {
+                    "name": "main",
+                    "steps": [
+                        [{"name": "make", "template": "make"}],
+                        [
+                            {
+                                "name": "use",
+                                "template": "use",
+                                "arguments": {
+                                    "artifacts": [
+                                        {
+                                            "name": "data",
+                                            "from": "{{steps.make.outputs.artifacts.data}}",
+                                        }
+                                    ]
+                                },
+                            }
+                        ],
+                    ],
+                },
+                {
+                    "name": "make",
+                    "container": {
+                        "image": "alpine",
+                        "command": [
+                            "sh",
+                            "-c",
+                            f"echo making; echo rows > /tmp/data.txt; echo '{metrics}' > /tmp/m.json",
+                        ],
+                    },
+                    "outputs": {
+                        "artifacts": [
+                            {"name": "data", "path": "/tmp/data.txt"},
+                            {"name": "mlpipeline-metrics", "path": "/tmp/m.json"},
+                        ]
+                    },
+                },
+                {
+                    "name": "use",
+                    "inputs": {"artifacts": [{"name": "data", "path": "/tmp/in.txt"}]},
+                    "container": {
+                        "image": "alpine",
+                        "command": [
+                            "sh",
+                            "-c",
+                            "echo using; (cat /tmp/in.txt; echo model) > /tmp/model.txt",
+                        ],
+                    },
+                    "outputs": {"artifacts": [{"name": "model", "path": "/tmp/model.txt"}]},
+                },
+            ],
+        },
+    }
+    with up.client() as client:
+        client.create(body)
+        wait_until(lambda: phase(client, "collected") == "Succeeded", timeout=60)
+        wait_until(
+            lambda: (
+                not client.list("pods", labels="workflows.argoproj.io/workflow=collected").items
+            ),
+            timeout=30,
+        )
+    # every pod is gone (podGC): the logs come from the archived main-logs artifacts
+    assert kflow_cli(up, "logs", "workflow/collected").splitlines() == [
+        "[make] making",
+        "[use] using",
+    ]
+    followed = kflow_cli(up, "logs", "workflow/collected", "-f")
+    assert followed.splitlines() == ["[make] making", "[use] using"]
+    table = kflow_cli(up, "get", "artifacts", "--run", "collected").splitlines()
+    assert table[0].split() == ["NAME", "TASK", "TYPE", "SIZE", "DIGEST", "URI"]
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    assert set(rows) == {"data", "mlpipeline-metrics", "model"}
+    assert rows["data"][1:4] == ["make", "file", "5B"]
+    listed = json.loads(kflow_cli(up, "get", "artifacts", "--run", "collected", "-o", "json"))
+    model = next(a for a in listed["items"] if a["name"] == "model")
+    described = kflow_cli(up, "describe", "run", "collected")
+    assert "Phase:      Succeeded" in described
+    assert "accuracy" in described and "0.9" in described
+    tree = kflow_cli(up, "lineage", model["digest"]).splitlines()
+    assert tree[0] == model["digest"][:19]
+    assert tree[1].startswith("└─ made by collected/use (Succeeded")
+    assert tree[2].strip().startswith("└─ input data: sha256:")
+    assert "made by collected/make (Succeeded" in tree[3]

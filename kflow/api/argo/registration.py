@@ -10,6 +10,7 @@ and `kflow get workflows` read like `argo list`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from kflow.api import meta as m
@@ -21,19 +22,10 @@ from kflow.api.argo.validation import (
     validate_workflow,
     validate_workflow_template,
 )
-from kflow.api.errors import Cause
-from kflow.api.kinds import Column, KindInfo, Obj, Registry, Validator, registry
-from kflow.api.models.base import K8sModel, model_schema
-from kflow.api.models.causes import model_causes
+from kflow.api.kinds import Column, KindInfo, Obj, Registry, registry
+from kflow.api.models.base import model_schema
+from kflow.api.models.causes import typed_validator
 from kflow.api.tables import age_column, human_age, human_duration, name_column
-
-
-def _typed(model: type[K8sModel]) -> Validator:
-    def validate(obj: Obj, old: Obj | None) -> list[Cause]:
-        return model_causes(model, obj)
-
-    validate.__name__ = f"validate_{model.__name__}"
-    return validate
 
 
 def _status(obj: Obj) -> Obj:
@@ -162,6 +154,17 @@ SCHEDULE TIMEZONE SUSPENDED)."""
 
 def argo_kinds() -> list[KindInfo]:
     """Workflow, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow."""
+    template = KindInfo(
+        group=c.GROUP,
+        version=c.VERSION,
+        kind="WorkflowTemplate",
+        plural="workflowtemplates",
+        short_names=("wftmpl",),
+        has_status=False,
+        subresources=(),
+        schema=model_schema(WorkflowTemplate),
+        validators=(typed_validator(WorkflowTemplate), validate_workflow_template),
+    )
     return [
         KindInfo(
             group=c.GROUP,
@@ -170,31 +173,17 @@ def argo_kinds() -> list[KindInfo]:
             plural="workflows",
             short_names=("wf",),
             schema=model_schema(Workflow),
-            validators=(_typed(Workflow), validate_workflow),
+            validators=(typed_validator(Workflow), validate_workflow),
             columns=WORKFLOW_COLUMNS,
         ),
-        KindInfo(
-            group=c.GROUP,
-            version=c.VERSION,
-            kind="WorkflowTemplate",
-            plural="workflowtemplates",
-            short_names=("wftmpl",),
-            has_status=False,
-            subresources=(),
-            schema=model_schema(WorkflowTemplate),
-            validators=(_typed(WorkflowTemplate), validate_workflow_template),
-        ),
-        KindInfo(
-            group=c.GROUP,
-            version=c.VERSION,
+        template,
+        # Argo's cluster-scoped template: the same spec and rules, visible to every namespace
+        dataclasses.replace(
+            template,
             kind="ClusterWorkflowTemplate",
             plural="clusterworkflowtemplates",
             namespaced=False,
             short_names=("clusterwftmpl", "cwft"),
-            has_status=False,
-            subresources=(),
-            schema=model_schema(WorkflowTemplate),
-            validators=(_typed(WorkflowTemplate), validate_workflow_template),
         ),
         KindInfo(
             group=c.GROUP,
@@ -203,7 +192,7 @@ def argo_kinds() -> list[KindInfo]:
             plural="cronworkflows",
             short_names=("cwf", "cronwf"),
             schema=model_schema(CronWorkflow),
-            validators=(_typed(CronWorkflow), validate_cron_workflow),
+            validators=(typed_validator(CronWorkflow), validate_cron_workflow),
             columns=CRON_COLUMNS,
         ),
     ]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kflow.api.errors import Cause
-from kflow.api.kinds import Column, Defaulter, KindInfo, Obj, Validator
+from kflow.api.kinds import Column, Defaulter, KindInfo, Validator
 from kflow.api.models.base import K8sModel, model_schema
-from kflow.api.models.causes import model_causes
+from kflow.api.models.causes import typed_validator
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -26,16 +25,6 @@ def as_list(value: Any) -> list[Any]:
 
 def or_none(value: Any) -> str:
     return str(value) if value not in (None, "") else "<none>"
-
-
-def typed_validator(model: type[K8sModel]) -> Any:
-    """A validator that checks the whole body against `model`."""
-
-    def validate(obj: Obj, old: Obj | None) -> list[Cause]:
-        return model_causes(model, obj)
-
-    validate.__name__ = f"validate_{model.__name__}"
-    return validate
 
 
 def core_kind(

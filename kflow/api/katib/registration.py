@@ -14,26 +14,17 @@ against their models.
 
 from __future__ import annotations
 
-from kflow.api.errors import Cause
 from kflow.api.katib.contracts import GROUP, VERSION
 from kflow.api.katib.defaults import default_experiment
 from kflow.api.katib.models import KATIB_MODELS
 from kflow.api.katib.validation import validate_experiment
 from kflow.api.kinds import CellFn, Column, Defaulter, KindInfo, Obj, Registry, Validator, registry
-from kflow.api.models.base import K8sModel, model_schema
-from kflow.api.models.causes import model_causes
+from kflow.api.models.base import model_schema
+from kflow.api.models.causes import typed_validator
 from kflow.api.tables import age_column, name_column
 
 CATEGORIES = ("all", "kubeflow", "katib")
 """The CRDs' categories, so `kubectl get katib` lists all three kinds."""
-
-
-def _typed(model: type[K8sModel]) -> Validator:
-    def validate(obj: Obj, old: Obj | None) -> list[Cause]:
-        return model_causes(model, obj)
-
-    validate.__name__ = f"validate_{model.__name__}"
-    return validate
 
 
 def _last_condition(obj: Obj) -> dict[str, object]:
@@ -208,7 +199,7 @@ def _kind(
         categories=CATEGORIES,
         schema=model_schema(model),
         defaulters=defaulters,
-        validators=(_typed(model), *validators),
+        validators=(typed_validator(model), *validators),
         columns=columns,
     )
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kflow.api.errors import Cause
+from kflow.api.kinds import Obj, Validator
 
 # fields whose children are map keys, printed as `labels[app]` rather than `labels.app`
 _MAP_FIELDS = frozenset(
@@ -89,6 +90,16 @@ def model_causes(model: type[BaseModel], body: Any, prefix: str = "") -> list[Ca
     except ValidationError as exc:
         return [cause_of(error, prefix) for error in exc.errors()]
     return []
+
+
+def typed_validator(model: type[BaseModel]) -> Validator:
+    """A kind's validator that checks the whole body against the kind's typed `model`."""
+
+    def validate(obj: Obj, old: Obj | None) -> list[Cause]:
+        return model_causes(model, obj)
+
+    validate.__name__ = f"validate_{model.__name__}"
+    return validate
 
 
 def check_dns1035_label(name: str, field: str) -> list[Cause]:

@@ -8,24 +8,15 @@ of the last condition, `AGE`).
 
 from __future__ import annotations
 
-from kflow.api.errors import Cause
-from kflow.api.kinds import Column, KindInfo, Obj, Registry, Validator, registry
-from kflow.api.models.base import K8sModel, model_schema
-from kflow.api.models.causes import model_causes
+from kflow.api.kinds import Column, KindInfo, Obj, Registry, registry
+from kflow.api.models.base import model_schema
+from kflow.api.models.causes import typed_validator
 from kflow.api.tables import age_column, name_column
 from kflow.api.training.contracts import GROUP, TRAINING_KINDS, VERSION, TrainingKind
 from kflow.api.training.conversion import CONVERTERS
 from kflow.api.training.defaults import defaulter
 from kflow.api.training.models import JOB_MODELS
 from kflow.api.training.validation import validator
-
-
-def _typed(model: type[K8sModel]) -> Validator:
-    def validate(obj: Obj, old: Obj | None) -> list[Cause]:
-        return model_causes(model, obj)
-
-    validate.__name__ = f"validate_{model.__name__}"
-    return validate
 
 
 def job_state(obj: Obj) -> str:
@@ -55,7 +46,7 @@ def training_kind(contract: TrainingKind) -> KindInfo:
         short_names=contract.short_names,
         schema=model_schema(model),
         defaulters=(defaulter(contract),),
-        validators=(_typed(model), validator(contract)),
+        validators=(typed_validator(model), validator(contract)),
         converters=dict(CONVERTERS.get(contract.kind, {})),
         columns=TRAINING_COLUMNS,
     )

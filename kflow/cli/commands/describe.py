@@ -9,19 +9,24 @@ import typer
 from kflow.api.errors import ApiError, NotFound
 from kflow.cli import describers, ui
 from kflow.cli.describe_experiment import describe_experiment
+from kflow.cli.describe_run import describe_run
 from kflow.cli.describe_workflow import describe_workflow
 from kflow.sdk import Client
+from kflow.sdk.runs import run_details
 
 HELP = """Show an object in detail, with the Events about it, like `kubectl describe`.
 
-An Experiment (Katib) is described as a tuning report: objective, algorithm, the best trial with its parameters and metrics, and a table of its trials. A Workflow (Argo) is described as `argo get` shows it: its status, times and parameters, then its node tree with each step's phase, template, pod and duration.
+`kflow describe run RUN` shows a run — a workflow name or a KFP run id — with its tasks (and where cached ones came from), its artifacts and its metrics. An Experiment (Katib) is described as a tuning report: objective, algorithm, the best trial with its parameters and metrics, and a table of its trials. A Workflow (Argo) is described as `argo get` shows it: its status, times and parameters, then its node tree with each step's phase, template, pod and duration.
 
 Examples:
   kflow describe pod web
   kflow describe tfjob/mnist -n team-a
   kflow describe experiment random-example
   kflow describe workflow hello-world-x7k2p
+  kflow describe run train-x7k2p
 """
+
+RUN_KINDS = ("run", "runs")
 
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
 
@@ -56,6 +61,13 @@ def register(app: typer.Typer) -> None:
         ok = True
         texts = []
         for kind, name in ui.targets(args):
+            if kind in RUN_KINDS:
+                try:
+                    texts.append(describe_run(run_details(client, name, namespace=namespace)))
+                except NotFound as exc:
+                    ui.server_error_line(exc)
+                    ok = False
+                continue
             res = client.resource(kind)
             try:
                 obj = client.get(res, name, namespace=namespace)

@@ -10,7 +10,9 @@ import typer
 
 from kflow.api.errors import NotFound
 from kflow.cli import printers, ui
+from kflow.cli.describe_run import artifact_rows
 from kflow.sdk import Client, Resource
+from kflow.sdk.runs import run_artifacts
 
 Obj = dict[str, Any]
 
@@ -18,12 +20,31 @@ HELP = """List objects of a kind, like `kubectl get`.
 
 KIND is any name kubectl accepts: `pods`, `pod`, `po`, `tfjobs`, `tfjobs.kubeflow.org`. Several kinds may be joined with commas (`pods,services`); objects may be named as KIND NAME... or KIND/NAME....
 
+`kflow get artifacts --run RUN` lists what a run produced (a workflow name or a KFP run id): each artifact's task, type, size, digest and URI; `-o json` adds metadata and producers.
+
 Examples:
   kflow get pods
   kflow get tfjobs -A
   kflow get pod web -o yaml
   kflow get pods -l app=web -w
+  kflow get artifacts --run train-x7k2p
 """
+
+ARTIFACT_KINDS = ("artifacts", "artifact")
+
+
+def _print_artifacts(client: Client, run: str | None, namespace: str, output: str | None) -> None:
+    if not run:
+        raise ui.CliError("artifacts: name the run with --run RUN (a workflow name or KFP run id)")
+    if output not in (None, "json", "yaml", "wide"):
+        raise ui.CliError(f'--output: "{output}" is not allowed for artifacts (json, yaml)')
+    items = run_artifacts(client, run, namespace=namespace)
+    if output in ("json", "yaml"):
+        typer.echo(printers.dump(printers.as_list(items), output).rstrip("\n"))
+    elif items:
+        typer.echo("\n".join(artifact_rows(items)))
+    else:
+        ui.note(f"No artifacts in run {run}.")
 
 
 def _plan(client: Client, kind: str, names: list[str]) -> list[tuple[Resource, list[str]]]:
@@ -220,6 +241,14 @@ def register(app: typer.Typer) -> None:
         no_headers: Annotated[
             bool, typer.Option("--no-headers", help="Print table rows without the header.")
         ] = False,
+        run: Annotated[
+            str | None,
+            typer.Option(
+                "--run",
+                help="With `artifacts`: the run (workflow name or KFP run id).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         try:
             printers.check_output(output)
@@ -227,6 +256,9 @@ def register(app: typer.Typer) -> None:
             raise ui.CliError(str(exc)) from None
         ns = namespace or "default"
         client = ui.client(ctx, ns)
+        if kind in ARTIFACT_KINDS:
+            _print_artifacts(client, run, ns, output)
+            return
         plan = _plan(client, kind, list(names or []))
         if watch:
             if len(plan) != 1:

@@ -54,10 +54,27 @@ def register(app: typer.Typer) -> None:
                 help="Data directory (default: $KFLOW_HOME or ~/.kflow).", show_default=False
             ),
         ] = None,
+        artifact_repository: Annotated[
+            str | None,
+            typer.Option(
+                envvar="KFLOW_ARTIFACT_REPOSITORY",
+                help="A URL (s3://, gs://, file://; needs fsspec and the protocol's package) "
+                "every stored artifact and step log is also uploaded to.",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         from kflow import controlplane  # imported here so every other command starts fast
+        from kflow.artifacts import ArtifactRepositoryError, RemoteRoot
 
-        controlplane.run(host=host, port=port, home=home)
+        if artifact_repository:
+            try:
+                RemoteRoot(artifact_repository)
+            except ArtifactRepositoryError as error:
+                raise ui.CliError(f"--artifact-repository: {error}") from None
+        controlplane.run(
+            host=host, port=port, home=home, artifact_repository=artifact_repository or None
+        )
 
     @app.command(help=KUBECONFIG_HELP)
     @ui.handles_errors

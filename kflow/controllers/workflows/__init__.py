@@ -12,8 +12,8 @@ pods and their files, `artifacts` kflow's content-addressed artifact store.
 
 from __future__ import annotations
 
+from kflow.artifacts import ArtifactStore, StoredArtifact
 from kflow.controllers.workflows.admission import register_workflow_validation
-from kflow.controllers.workflows.artifacts import ArtifactStore, StoredArtifact
 from kflow.controllers.workflows.controller import WorkflowController
 from kflow.controllers.workflows.cron import CronWorkflowController
 

@@ -24,9 +24,9 @@ from kflow.api import meta as m
 from kflow.api.argo import contracts as c
 from kflow.api.errors import Conflict, NotFound
 from kflow.api.selectors import parse_label_selector
+from kflow.artifacts import ArtifactStore, RemoteRoot
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.manager import Controller, Result, WatchSpec
-from kflow.controllers.workflows.artifacts import ArtifactStore
 from kflow.controllers.workflows.execution import Env
 from kflow.controllers.workflows.operator import Operator
 from kflow.controllers.workflows.staging import Staging
@@ -61,12 +61,15 @@ class WorkflowController(Controller):
         recorder: EventRecorder | None = None,
         *,
         now: Callable[[], dt.datetime] = m.now,
+        artifact_repository: str | None = None,
     ) -> None:
+        """`artifact_repository` is a URL (`s3://...`) every stored artifact is also uploaded to."""
         self.store = store
         self.runtime = runtime
         self.now = now
         self.staging = Staging(Path(data_dir) / "workflows")
-        self.artifacts = ArtifactStore(Path(data_dir) / "artifacts")
+        remote = RemoteRoot(artifact_repository) if artifact_repository else None
+        self.artifacts = ArtifactStore(Path(data_dir) / "artifacts", remote)
         self.recorder = recorder or EventRecorder(store, component=COMPONENT)
         self._loop: asyncio.AbstractEventLoop | None = None
         env = Env(store, runtime, self.artifacts, self.staging, self.recorder, self._read_log)

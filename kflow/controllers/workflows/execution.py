@@ -20,8 +20,8 @@ from typing import Any
 from kflow.api import meta as m
 from kflow.api.argo import contracts as c
 from kflow.api.argo.naming import pod_name
+from kflow.artifacts import ArtifactStore
 from kflow.controllers.events import EventRecorder
-from kflow.controllers.workflows.artifacts import ArtifactStore
 from kflow.controllers.workflows.nodes import Node, Nodes, fulfilled, unsuccessful
 from kflow.controllers.workflows.scope import Scope, global_scope
 from kflow.controllers.workflows.staging import Staging

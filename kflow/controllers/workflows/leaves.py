@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from typing import Any
 
 from kflow.api import meta as m
@@ -18,6 +19,7 @@ from kflow.api.admission import admit
 from kflow.api.argo import contracts as c
 from kflow.api.errors import AlreadyExists, ApiError, NotFound
 from kflow.api.kinds import registry
+from kflow.artifacts import ArtifactRepositoryError
 from kflow.controllers.workflows.durations import parse_duration
 from kflow.controllers.workflows.execution import Call, Execution
 from kflow.controllers.workflows.nodes import Node, fulfilled
@@ -34,6 +36,7 @@ Obj = dict[str, Any]
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 RESOURCE_POLL_SECONDS = 1.0
 LOGS_ARTIFACT = "main-logs"
+log = logging.getLogger(__name__)
 
 
 def _node_deadline(tmpl: Obj, node: Node) -> dt.datetime | None:
@@ -54,7 +57,11 @@ def _archive_logs(ex: Execution, pod: Obj, outputs: Obj) -> None:
     data = ex.env.read_log(uid, c.MAIN_CONTAINER) if uid else None
     if data is None:
         return
-    stored = ex.env.artifacts.save_bytes(data)
+    try:
+        stored = ex.env.artifacts.save_bytes(data)
+    except ArtifactRepositoryError as error:  # the log stays here, with the step
+        log.warning("workflow %s/%s: %s", ex.namespace, ex.name, error)
+        stored = ex.env.artifacts.save_bytes(data, upload=False)
     artifacts = [a for a in outputs.get("artifacts") or [] if a.get("name") != LOGS_ARTIFACT]
     artifacts.append({"name": LOGS_ARTIFACT, "kflow": stored.to_json()})
     outputs["artifacts"] = artifacts

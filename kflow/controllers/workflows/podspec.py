@@ -22,7 +22,7 @@ import yaml
 from kflow.api import meta as m
 from kflow.api.argo import contracts as c
 from kflow.api.patches import strategic_merge_patch
-from kflow.controllers.workflows.artifacts import ArtifactStore, StoredArtifact
+from kflow.artifacts import ArtifactStore, StoredArtifact
 from kflow.controllers.workflows.staging import STDOUT_TEE, inside, under_tmp
 
 Obj = dict[str, Any]
@@ -86,12 +86,13 @@ def load_inputs(template: Obj, staging: Path, store: ArtifactStore, private_tmp:
         elif dest.exists():
             dest.unlink()
         dest.parent.mkdir(parents=True, exist_ok=True)
+        mode = art["mode"] if isinstance(art.get("mode"), int) else None
         if raw is not None:
             dest.write_text(str(raw))
-        else:
-            store.load(StoredArtifact.from_json(stored), dest)
-        if isinstance(art.get("mode"), int):
-            os.chmod(dest, art["mode"])
+            if mode is not None:
+                os.chmod(dest, mode)
+        else:  # hard links to the stored content; a copy of its own when it sets a mode
+            store.load(StoredArtifact.from_json(stored), dest, mode=mode)
     return mounts
 
 
@@ -147,12 +148,15 @@ def build_pod(
                 )
         volumes.append({"name": TMP_VOLUME, "hostPath": {"path": str(staging / "tmp")}})
         main.setdefault("volumeMounts", []).insert(0, {"name": TMP_VOLUME, "mountPath": "/tmp"})
-        if under_tmp(str(staging)):  # a data directory under /tmp: keep the script and stdout seen
-            inside(staging / "tmp", os.path.relpath(staging, "/tmp")).mkdir(
+        # kflow's data directory under /tmp: keep all of it seen (the node's script and
+        # stdout, and what a pipeline launcher reads and writes: artifacts, kflow.db)
+        data_dir = Path(os.path.commonpath([store.root, staging]))
+        if under_tmp(str(data_dir)):
+            inside(staging / "tmp", os.path.relpath(data_dir, "/tmp")).mkdir(
                 parents=True, exist_ok=True
             )
-            volumes.append({"name": STAGING_VOLUME, "hostPath": {"path": str(staging)}})
-            main["volumeMounts"].append({"name": STAGING_VOLUME, "mountPath": str(staging)})
+            volumes.append({"name": STAGING_VOLUME, "hostPath": {"path": str(data_dir)}})
+            main["volumeMounts"].append({"name": STAGING_VOLUME, "mountPath": str(data_dir)})
     input_mounts = load_inputs(template, staging, store, private_tmp)
     if input_mounts:
         volumes.append({"name": INPUTS_VOLUME, "hostPath": {"path": str(staging / "inputs")}})

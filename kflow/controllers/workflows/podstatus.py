@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kflow.api.argo import contracts as c
-from kflow.controllers.workflows.artifacts import ArtifactStore, archive_of
+from kflow.artifacts import ArtifactRepositoryError, ArtifactStore, archive_of
 from kflow.controllers.workflows.staging import read_capped
 
 Obj = dict[str, Any]
@@ -164,6 +164,7 @@ def collect_outputs(
     if params:
         outputs["parameters"] = params
     artifacts: list[Obj] = []
+    unsaved: list[str] = []
     for art in declared.get("artifacts") or []:
         path = str(art.get("path") or "")
         found = host_path(path)
@@ -171,7 +172,13 @@ def collect_outputs(
             if not art.get("optional"):
                 missing.append(path)
             continue
-        stored = store.save(Path(found), archive_of(art.get("archive")))
+        # the pod has ended: what it left in its own scratch is linked in, not copied
+        scratch = Path(found).resolve().is_relative_to(staging.resolve())
+        try:
+            stored = store.save(Path(found), archive_of(art.get("archive")), link=scratch)
+        except ArtifactRepositoryError as failure:
+            unsaved.append(str(failure))
+            continue
         kept = {k: v for k, v in art.items() if k in ("name", "path", "archive", "globalName")}
         artifacts.append({**kept, "kflow": stored.to_json()})
     if artifacts:
@@ -185,4 +192,6 @@ def collect_outputs(
     error = ""
     if missing and main_ok:
         error = f"failed to save outputs: open {missing[0]}: no such file or directory"
+    elif unsaved:
+        error = f"failed to save outputs: {unsaved[0]}"
     return Collected(outputs, error)

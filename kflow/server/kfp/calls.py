@@ -102,3 +102,18 @@ def list_query(call: Call) -> dict[str, Any]:
         "sort_by": call.query("sort_by"),
         "filter": call.query("filter"),
     }
+
+
+def allow_list_by_experiment(call: Call, resource: str) -> tuple[str, str]:
+    """Authorize listing `resource` filtered by experiment or namespace; both filters back.
+
+    KFP authorizes a list by experiment in that experiment's namespace, whatever
+    namespace the query names; without an experiment, in the queried namespace.
+    """
+    experiment_id = call.query("experiment_id")
+    namespace = call.query("namespace")
+    scope = (
+        call.platform.experiments.get(experiment_id)["namespace"] if experiment_id else namespace
+    )
+    call.allow("list", resource, scope)
+    return experiment_id, namespace

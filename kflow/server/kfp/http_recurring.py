@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kflow.api.kfp import listing
-from kflow.server.kfp.calls import Call, Route, list_query, list_response
+from kflow.server.kfp.calls import Call, Route, allow_list_by_experiment, list_query, list_response
 from kflow.server.kfp.recurring import RECURRING_RUNS, recurring_json
 from kflow.store.kfp_records import Record
 
@@ -20,14 +20,8 @@ async def create_recurring_run(call: Call) -> dict[str, Any]:
 
 
 async def list_recurring_runs(call: Call) -> dict[str, Any]:
-    namespace = call.query("namespace")
-    experiment_id = call.query("experiment_id")
-    if experiment_id:
-        namespace = call.platform.experiments.get(experiment_id)["namespace"]
-    call.allow("list", "jobs", namespace)
-    records = call.platform.recurring.list(
-        experiment_id=experiment_id, namespace=call.query("namespace")
-    )
+    experiment_id, namespace = allow_list_by_experiment(call, "jobs")
+    records = call.platform.recurring.list(experiment_id=experiment_id, namespace=namespace)
     page = listing.page(RECURRING_RUNS, records, **list_query(call))
     return list_response(page, "recurringRuns", recurring_json)
 

@@ -12,7 +12,7 @@ from typing import Any
 from kflow.api.kfp import listing
 from kflow.api.kfp.states import StorageState
 from kflow.server.kfp.backend import optional_str
-from kflow.server.kfp.calls import Call, Route, list_query, list_response
+from kflow.server.kfp.calls import Call, Route, allow_list_by_experiment, list_query, list_response
 from kflow.server.kfp.experiments import EXPERIMENTS, experiment_json
 from kflow.server.kfp.run_views import RUNS, run_json
 from kflow.store.kfp_records import Record
@@ -82,14 +82,8 @@ async def create_run(call: Call) -> dict[str, Any]:
 
 
 async def list_runs(call: Call) -> dict[str, Any]:
-    namespace = call.query("namespace")
-    experiment_id = call.query("experiment_id")
-    if experiment_id:
-        namespace = call.platform.experiments.get(experiment_id)["namespace"]
-    call.allow("list", "runs", namespace)
-    records = call.platform.runs.list(
-        experiment_id=experiment_id, namespace=call.query("namespace")
-    )
+    experiment_id, namespace = allow_list_by_experiment(call, "runs")
+    records = call.platform.runs.list(experiment_id=experiment_id, namespace=namespace)
     return list_response(listing.page(RUNS, records, **list_query(call)), "runs", run_json)
 
 
