@@ -14,8 +14,8 @@ from kflow.pipelines.memory_metadata import MemoryPipelineMetadata
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, LocalAuthenticator
 from tests.conftest import async_wait_until
-from tests.server.test_observations import Recorder
 from tests.support import FakeRuntime
+from tests.support import RecordingAuthorizer as Recorder
 from tests.workflows.harness import Plane, control_plane, runs_async, sh, show, workflow
 
 API = "/apis/runs.kflow.dev/v1/namespaces/default"
