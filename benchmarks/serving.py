@@ -27,6 +27,7 @@ generators:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import http.client
 import json
@@ -256,10 +257,8 @@ def tree_rss_mb(pid: int) -> float:
     process = psutil.Process(pid)
     total = 0
     for each in [process, *process.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += each.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total / 2**20
 
 
@@ -318,7 +317,9 @@ def check_answers(running: Running) -> dict[str, Any]:
         if protocol == "grpc":
             got = _grpc_answer(running)
         else:
-            path = f"/v1/models/{MODEL}:predict" if protocol == "v1" else f"/v2/models/{MODEL}/infer"
+            path = (
+                f"/v1/models/{MODEL}:predict" if protocol == "v1" else f"/v2/models/{MODEL}/infer"
+            )
             status, raw = _post(running.http, path, model.bodies[protocol].read_bytes())
             if status != 200:
                 answers[protocol] = {"ok": False, "error": f"HTTP {status}: {raw[:200]!r}"}
@@ -369,15 +370,31 @@ def _result_line(output: str) -> dict[str, Any]:
     raise RuntimeError(f"the load generator printed no result:\n{output}")
 
 
-def load(running: Running, protocol: str, concurrency: int, duration: float, warmup: float) -> dict[str, Any]:
+def load(
+    running: Running, protocol: str, concurrency: int, duration: float, warmup: float
+) -> dict[str, Any]:
     """One cell: `concurrency` closed-loop clients for `duration` s on the client core."""
     body = running.model.bodies[protocol]
     pin = ["taskset", "-c", CLIENT_CORE]
     if protocol == "grpc":
-        argv = [sys.executable, str(HELPERS / "grpc_load.py"), "--target", f"127.0.0.1:{running.grpc}"]
+        argv = [
+            sys.executable,
+            str(HELPERS / "grpc_load.py"),
+            "--target",
+            f"127.0.0.1:{running.grpc}",
+        ]
         argv += ["--method", GRPC_METHOD, "--request", str(body)]
-        argv += ["--concurrency", str(concurrency), "--duration", str(duration), "--warmup", str(warmup)]
-        done = subprocess.run(pin + argv, capture_output=True, text=True, timeout=duration + warmup + 60)
+        argv += [
+            "--concurrency",
+            str(concurrency),
+            "--duration",
+            str(duration),
+            "--warmup",
+            str(warmup),
+        ]
+        done = subprocess.run(
+            pin + argv, capture_output=True, text=True, timeout=duration + warmup + 60
+        )
         result = _result_line(done.stdout + done.stderr)
     else:
         path = f"/v1/models/{MODEL}:predict" if protocol == "v1" else f"/v2/models/{MODEL}/infer"
@@ -385,9 +402,19 @@ def load(running: Running, protocol: str, concurrency: int, duration: float, war
         env = {**os.environ, "BODY_FILE": str(body)}
 
         def wrk(seconds: float) -> dict[str, Any]:
-            argv = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s"]
+            argv = [
+                "wrk",
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{max(1, round(seconds))}s",
+                "--latency",
+                "--timeout",
+                "10s",
+            ]
             argv += ["-s", str(HELPERS / "post.lua"), url]
-            done = subprocess.run(pin + argv, capture_output=True, text=True, env=env, timeout=seconds + 60)
+            done = subprocess.run(
+                pin + argv, capture_output=True, text=True, env=env, timeout=seconds + 60
+            )
             return _result_line(done.stdout + done.stderr)
 
         if warmup > 0:
@@ -536,7 +563,10 @@ def main() -> None:
             try:
                 for contender in contenders:  # one at a time: cold starts do not overlap
                     servers.append(start(contender, model, work, args.idle))
-                    print(f"{model.kind}: {contender.name} up in {servers[-1].cold_start_s:.2f} s", flush=True)
+                    print(
+                        f"{model.kind}: {contender.name} up in {servers[-1].cold_start_s:.2f} s",
+                        flush=True,
+                    )
                 runs = []
                 # cells interleave servers, so a noisy minute on the shared machine
                 # touches every server rather than one
@@ -576,7 +606,9 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     for kind, result in report["models"].items():
         misses = [row for row in result["comparison"] if not row["met"]]
-        print(f"\n{kind}: goals met in {len(result['comparison']) - len(misses)} of {len(result['comparison'])} comparisons")
+        print(
+            f"\n{kind}: goals met in {len(result['comparison']) - len(misses)} of {len(result['comparison'])} comparisons"
+        )
         for row in misses:
             print(
                 f"  missed: {row['server']} vs {row['peer']} {row['protocol']} c={row['concurrency']}: "

@@ -89,12 +89,6 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     args = parser.parse_args()
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
     print("RESULT " + json.dumps(asyncio.run(run(args))), flush=True)
 
 

@@ -1,12 +1,13 @@
 """Adaptive batching: concurrent requests to one model version run as one batch.
 
-Requests queue up; the batcher takes the first, then keeps collecting for at most
-`max_latency` seconds or until `max_batch_size` rows are in hand (a request that
-arrives alone at an idle model does not wait), concatenates the
-inputs along the batch dimension, runs the model once (in a worker thread) and
-splits the outputs back by each request's row count. While a batch runs, the next
-one fills up by itself, so batches grow with load and stay at one request when the
-server is idle. Only requests that agree on input names, dtypes, trailing shapes
+Requests queue up; the batcher takes the first, then keeps collecting while requests
+keep coming — for at most `max_latency` seconds, until `max_batch_size` rows are in
+hand, or until the event loop has turned twice without a new request (then no one
+else is waiting, and waiting longer only adds latency; a request alone at an idle
+model does not wait). It concatenates the inputs along the batch dimension, runs the
+model once (inline or in a worker thread, `execution.py`) and splits the outputs back
+by each request's row count. While a batch runs, the next one fills up by itself, so
+batches grow with load and stay at one request when the server is idle. Only requests that agree on input names, dtypes, trailing shapes
 and requested outputs are merged; if a merged batch fails, its requests are retried
 one by one so that one bad request fails alone.
 """
@@ -21,10 +22,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kflow.serving.execution import CallSite
 from kflow.serving.model import Tensors
 
 Run = Callable[[Tensors, Sequence[str]], Tensors]
 Key = tuple[object, ...]
+
+QUIET_TURNS = 2  # event-loop turns without a new request after which a batch stops waiting
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,14 @@ def _key(inputs: Tensors, outputs: tuple[str, ...]) -> Key | None:
 class Batcher:
     """Merges concurrent `predict` calls into batched model calls."""
 
-    def __init__(self, run: Run, config: BatchingConfig) -> None:
+    def __init__(self, run: Run, config: BatchingConfig, calls: CallSite | None = None) -> None:
         self.run = run
         self.config = config
+        self.calls = calls if calls is not None else CallSite()  # inline or threaded calls
         self.batch_sizes: collections.deque[int] = collections.deque(maxlen=10_000)  # rows per call
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._carry: collections.deque[_Pending] = collections.deque()
         self._task: asyncio.Task[None] | None = None
-        self._last_size = 0  # requests in the previous batch: how busy the model is
 
     async def predict(self, inputs: Tensors, outputs: Sequence[str]) -> Tensors:
         names = tuple(outputs)
@@ -75,7 +79,7 @@ class Batcher:
         rows = next(iter(inputs.values())).shape[0] if key is not None else 0
         if key is None or rows >= self.config.max_batch_size:
             self.batch_sizes.append(rows)
-            return await asyncio.to_thread(self.run, inputs, names)
+            return await self.calls.call(lambda: self.run(inputs, names), rows)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
         future: asyncio.Future[Tensors] = asyncio.get_running_loop().create_future()
@@ -88,44 +92,37 @@ class Batcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def _next(self, timeout: float | None) -> _Pending | None:
+    def _take(self) -> _Pending | None:
         if self._carry:
             return self._carry.popleft()
-        if timeout is None:
-            return await self._queue.get()
-        if not self._queue.empty():
-            return self._queue.get_nowait()
-        if timeout <= 0:
-            return None
-        try:
-            return await asyncio.wait_for(self._queue.get(), timeout)
-        except TimeoutError:
-            return None
+        return None if self._queue.empty() else self._queue.get_nowait()
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
+        limit = self.config.max_batch_size
         while True:
-            first = await self._next(None)
-            assert first is not None
-            batch, rows = [first], first.rows
-            # adaptive: alone on an idle server, a request runs at once; once requests
-            # queue up behind a running batch, batches wait up to max_latency to fill
-            alone = self._last_size <= 1 and self._queue.empty() and not self._carry
-            deadline = loop.time() + (0.0 if alone else self.config.max_latency)
-            skipped: list[_Pending] = []
-            while rows < self.config.max_batch_size:
-                item = await self._next(deadline - loop.time())
+            first = self._take() or await self._queue.get()
+            batch, rows, skipped = [first], first.rows, []
+            deadline = loop.time() + self.config.max_latency
+            quiet = 0  # event-loop turns in a row that brought no request
+            while rows < limit and len(skipped) <= limit:
+                item = self._take()
                 if item is None:
-                    break
-                if item.key != first.key or rows + item.rows > self.config.max_batch_size:
-                    skipped.append(item)
-                    if len(skipped) > self.config.max_batch_size:
+                    # a request whose bytes have arrived reaches the queue within a turn
+                    # or two of the event loop; when none came, no one else is waiting:
+                    # run now rather than wait out max_latency for company not coming
+                    if quiet >= QUIET_TURNS or loop.time() >= deadline:
                         break
+                    quiet += 1
+                    await asyncio.sleep(0)
+                    continue
+                quiet = 0
+                if item.key != first.key or rows + item.rows > limit:
+                    skipped.append(item)
                     continue
                 batch.append(item)
                 rows += item.rows
             self._carry.extend(skipped)
-            self._last_size = len(batch)
             await self._execute(batch, rows)
 
     async def _execute(self, batch: list[_Pending], rows: int) -> None:
@@ -136,12 +133,12 @@ class Batcher:
             await self._run_one(live[0])
             return
         merged = {name: np.concatenate([p.inputs[name] for p in live]) for name in live[0].inputs}
-        self.batch_sizes.append(sum(p.rows for p in live))
+        total = sum(p.rows for p in live)
+        self.batch_sizes.append(total)
         try:
-            result = await asyncio.to_thread(self.run, merged, live[0].outputs)
+            result = await self.calls.call(lambda: self.run(merged, live[0].outputs), total)
         except Exception:
             result = {}
-        total = sum(p.rows for p in live)
         if not result or any(v.ndim == 0 or v.shape[0] != total for v in result.values()):
             for pending in live:  # one bad request must not fail the others
                 await self._run_one(pending)
@@ -157,7 +154,9 @@ class Batcher:
     async def _run_one(self, pending: _Pending) -> None:
         self.batch_sizes.append(pending.rows)
         try:
-            result = await asyncio.to_thread(self.run, pending.inputs, pending.outputs)
+            result = await self.calls.call(
+                lambda: self.run(pending.inputs, pending.outputs), pending.rows
+            )
         except Exception as exc:
             if not pending.future.done():
                 pending.future.set_exception(exc)
