@@ -102,7 +102,8 @@ class Batcher:
         limit = self.config.max_batch_size
         while True:
             first = self._take() or await self._queue.get()
-            batch, rows, skipped = [first], first.rows, []
+            batch, rows = [first], first.rows
+            skipped: list[_Pending] = []
             deadline = loop.time() + self.config.max_latency
             quiet = 0  # event-loop turns in a row that brought no request
             while rows < limit and len(skipped) <= limit:

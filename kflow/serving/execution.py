@@ -11,12 +11,16 @@ request, health check and version swap — so calls whose expected time is over
 The expected time is learned: a moving average of the model's own call time (measured
 where the call runs, so the hop is not counted) scaled by the rows of this call over
 the average rows of past calls, so one big batch to a quick model still goes to a
-thread. Until the first call has been timed, calls go to a thread.
+thread. Until the first call has been timed, calls go to a thread. A call's time is
+its CPU time unless it blocked (slept, waited for I/O or a lock: a voluntary context
+switch), then its wall time: on a busy machine a quick call preempted by other
+processes takes long on the clock, but would take no less in a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -56,8 +60,19 @@ class CallSite:
         return await asyncio.to_thread(self._timed, fn, rows)
 
     def _timed(self, fn: Callable[[], T], rows: int) -> T:
-        start = time.perf_counter()
+        switches, cpu, wall = _voluntary_switches(), time.thread_time(), time.perf_counter()
         try:
             return fn()
         finally:
-            self.observe(time.perf_counter() - start, rows)
+            wall = time.perf_counter() - wall
+            blocked = switches < 0 or _voluntary_switches() != switches
+            self.observe(wall if blocked else time.thread_time() - cpu, rows)
+
+
+def _voluntary_switches() -> int:
+    """This thread's voluntary context switches; -1 where the OS does not count them."""
+    if sys.platform != "linux":
+        return -1
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_nvcsw
