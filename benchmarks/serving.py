@@ -370,56 +370,48 @@ def _result_line(output: str) -> dict[str, Any]:
     raise RuntimeError(f"the load generator printed no result:\n{output}")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants so far."""
+    total = 0.0
+    process = psutil.Process(pid)
+    for each in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = each.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def load(
     running: Running, protocol: str, concurrency: int, duration: float, warmup: float
 ) -> dict[str, Any]:
     """One cell: `concurrency` closed-loop clients for `duration` s on the client core."""
     body = running.model.bodies[protocol]
     pin = ["taskset", "-c", CLIENT_CORE]
-    if protocol == "grpc":
-        argv = [
-            sys.executable,
-            str(HELPERS / "grpc_load.py"),
-            "--target",
-            f"127.0.0.1:{running.grpc}",
-        ]
-        argv += ["--method", GRPC_METHOD, "--request", str(body)]
-        argv += [
-            "--concurrency",
-            str(concurrency),
-            "--duration",
-            str(duration),
-            "--warmup",
-            str(warmup),
-        ]
-        done = subprocess.run(
-            pin + argv, capture_output=True, text=True, timeout=duration + warmup + 60
-        )
-        result = _result_line(done.stdout + done.stderr)
-    else:
-        path = f"/v1/models/{MODEL}:predict" if protocol == "v1" else f"/v2/models/{MODEL}/infer"
-        url = f"http://127.0.0.1:{running.http}{path}"
-        env = {**os.environ, "BODY_FILE": str(body)}
+    env = {**os.environ, "BODY_FILE": str(body)}
 
-        def wrk(seconds: float) -> dict[str, Any]:
-            argv = [
-                "wrk",
-                "-t1",
-                f"-c{concurrency}",
-                f"-d{max(1, round(seconds))}s",
-                "--latency",
-                "--timeout",
-                "10s",
-            ]
-            argv += ["-s", str(HELPERS / "post.lua"), url]
-            done = subprocess.run(
-                pin + argv, capture_output=True, text=True, env=env, timeout=seconds + 60
+    def generate(seconds: float) -> dict[str, Any]:
+        if protocol == "grpc":
+            argv = [sys.executable, str(HELPERS / "grpc_load.py")]
+            argv += ["--target", f"127.0.0.1:{running.grpc}", "--method", GRPC_METHOD]
+            argv += ["--request", str(body), "--concurrency", str(concurrency)]
+            argv += ["--duration", str(seconds), "--warmup", "0"]
+        else:
+            path = (
+                f"/v1/models/{MODEL}:predict" if protocol == "v1" else f"/v2/models/{MODEL}/infer"
             )
-            return _result_line(done.stdout + done.stderr)
+            argv = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s"]
+            argv += ["--latency", "--timeout", "10s", "-s", str(HELPERS / "post.lua")]
+            argv += [f"http://127.0.0.1:{running.http}{path}"]
+        done = subprocess.run(
+            pin + argv, capture_output=True, text=True, env=env, timeout=seconds + 60
+        )
+        return _result_line(done.stdout + done.stderr)
 
-        if warmup > 0:
-            wrk(warmup)
-        result = wrk(duration)
+    if warmup > 0:
+        generate(warmup)
+    cpu_before = tree_cpu_seconds(running.process.pid)
+    result = generate(duration)
+    cpu = tree_cpu_seconds(running.process.pid) - cpu_before
     seconds = result["duration_us"] / 1e6
     errors = result["status_errors"] + result.get("socket_errors", 0) + result.get("timeouts", 0)
     return {
@@ -433,6 +425,9 @@ def load(
         "p90_ms": result["p90_us"] / 1000,
         "p99_ms": result["p99_us"] / 1000,
         "mean_ms": round(result["mean_us"] / 1000, 3),
+        # the server's CPU per answer: the load generator's process start and the other
+        # cells are outside the window; steadier than requests/s on a shared machine
+        "cpu_us_per_request": round(cpu / max(result["requests"], 1) * 1e6, 1),
     }
 
 
@@ -469,6 +464,10 @@ def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "rps_ratio": round(ratio, 2),
                     "p99_ms": run["p99_ms"],
                     "peer_p99_ms": other["p99_ms"],
+                    # how many times the peer's CPU per answer kflow's is
+                    "cpu_ratio": round(
+                        other["cpu_us_per_request"] / max(run["cpu_us_per_request"], 0.1), 2
+                    ),
                     "goal": goal,
                     "met": ratio >= goal and run["p99_ms"] <= other["p99_ms"],
                 }
@@ -582,7 +581,8 @@ def main() -> None:
                             print(
                                 f"  {model.kind:7} {protocol:4} c={c:<3} {running.contender.name:15}"
                                 f" {run['rps']:8.0f}/s p50 {run['p50_ms']:7.2f} ms"
-                                f" p99 {run['p99_ms']:8.2f} ms errors {run['errors']}",
+                                f" p99 {run['p99_ms']:8.2f} ms cpu {run['cpu_us_per_request']:6.0f} us"
+                                f" errors {run['errors']}",
                                 flush=True,
                             )
                 report["models"][model.kind] = {
