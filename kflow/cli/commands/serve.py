@@ -105,3 +105,16 @@ def register(app: typer.Typer) -> None:
             poll_interval=poll_interval,
             grpc_port=grpc_port or None,
         )
+
+
+def main() -> None:
+    """`kflow serve ...` as a program of its own, without the rest of the CLI."""
+    import sys
+
+    app = typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    register(app)
+    app(args=sys.argv[2:], prog_name="kflow serve")
