@@ -1,10 +1,11 @@
 """Adaptive batching: concurrent requests to one model version run as one batch.
 
 Requests queue up; the batcher takes the first, then keeps collecting while requests
-keep coming — for at most `max_latency` seconds, until `max_batch_size` rows are in
-hand, or until the event loop has turned twice without a new request (then no one
-else is waiting, and waiting longer only adds latency; a request alone at an idle
-model does not wait). It concatenates the inputs along the batch dimension, runs the
+keep coming — for at most `max_latency` seconds and until `max_batch_size` rows are in
+hand. It stops early when the event loop has turned twice without a new request and
+either the previous batch held one request (no one else is waiting: a request alone
+at an idle model does not wait) or no request came within twice the usual time
+between requests. It concatenates the inputs along the batch dimension, runs the
 model once (inline or in a worker thread, `execution.py`) and splits the outputs back
 by each request's row count. While a batch runs, the next one fills up by itself, so
 batches grow with load and stay at one request when the server is idle. Only requests that agree on input names, dtypes, trailing shapes
@@ -61,6 +62,11 @@ def _key(inputs: Tensors, outputs: tuple[str, ...]) -> Key | None:
     return tuple(parts) if rows is not None else None
 
 
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class Batcher:
     """Merges concurrent `predict` calls into batched model calls."""
 
@@ -72,6 +78,10 @@ class Batcher:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._carry: collections.deque[_Pending] = collections.deque()
         self._task: asyncio.Task[None] | None = None
+        self._last_size = 0  # requests in the previous batch: more than one means busy
+        self._last_arrival = 0.0  # loop time of the latest request
+        self._interval = 0.0  # moving average of the time between requests
+        self._arrival: asyncio.Future[None] | None = None  # set by the next request
 
     async def predict(self, inputs: Tensors, outputs: Sequence[str]) -> Tensors:
         names = tuple(outputs)
@@ -82,8 +92,15 @@ class Batcher:
             return await self.calls.call(lambda: self.run(inputs, names), rows)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
-        future: asyncio.Future[Tensors] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._last_arrival:
+            self._interval += 0.2 * (now - self._last_arrival - self._interval)
+        self._last_arrival = now
+        future: asyncio.Future[Tensors] = loop.create_future()
         self._queue.put_nowait(_Pending(inputs, names, rows, key, future))
+        if self._arrival is not None:
+            _settle(self._arrival)
         return await future
 
     async def close(self) -> None:
@@ -108,15 +125,16 @@ class Batcher:
             quiet = 0  # event-loop turns in a row that brought no request
             while rows < limit and len(skipped) <= limit:
                 item = self._take()
-                if item is None:
+                if item is None and quiet < QUIET_TURNS:
                     # a request whose bytes have arrived reaches the queue within a turn
-                    # or two of the event loop; when none came, no one else is waiting:
-                    # run now rather than wait out max_latency for company not coming
-                    if quiet >= QUIET_TURNS or loop.time() >= deadline:
-                        break
+                    # or two of the event loop
                     quiet += 1
                     await asyncio.sleep(0)
                     continue
+                if item is None:
+                    item = await self._wait(deadline - loop.time())
+                    if item is None:
+                        break
                 quiet = 0
                 if item.key != first.key or rows + item.rows > limit:
                     skipped.append(item)
@@ -124,7 +142,29 @@ class Batcher:
                 batch.append(item)
                 rows += item.rows
             self._carry.extend(skipped)
+            self._last_size = len(batch)
             await self._execute(batch, rows)
+
+    async def _wait(self, left: float) -> _Pending | None:
+        """The next request if it comes soon enough to be worth waiting for, else None.
+
+        Alone (the previous batch held one request), nobody else is waiting: run now
+        rather than wait out max_latency for company that is not coming. Busy, requests
+        that arrive one at a time (gRPC hands them over one by one) are waited for, up
+        to twice the usual time between requests and never past max_latency.
+        """
+        wait = min(left, 2 * self._interval)
+        if self._last_size <= 1 or wait <= 0:
+            return None
+        loop = asyncio.get_running_loop()
+        self._arrival = arrival = loop.create_future()
+        timer = loop.call_later(wait, _settle, arrival)
+        try:
+            await arrival
+        finally:
+            timer.cancel()
+            self._arrival = None
+        return self._take()
 
     async def _execute(self, batch: list[_Pending], rows: int) -> None:
         live = [p for p in batch if not p.future.done()]  # a client may have gone away
