@@ -202,7 +202,10 @@ class Contender:
             "grpc_port": grpc,
             "metrics_port": free_port(),
             "debug": False,  # MLServer's access log is on while debug is
-            "parallel_workers": 0,  # in-process inference: faster on one core (see README)
+            # inference in the server process, as in KServe and kflow: MLServer 1.7.1's
+            # default worker pool (parallel_workers: 1) fails to start on this Python
+            # ("There is no current event loop in thread 'MainThread'"); see the README
+            "parallel_workers": 0,
             "metrics_endpoint": None,  # no Prometheus middleware on the request path
         }
         (repository / "settings.json").write_text(json.dumps(settings))
