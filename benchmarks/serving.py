@@ -500,6 +500,75 @@ def print_model(kind: str, servers: list[Running], runs: list[dict[str, Any]]) -
             print(f"{protocol:8} {c:3d} " + " ".join(f"{t:>28}" for t in text))
 
 
+NAMES = {
+    "kflow": "kflow",
+    "kflow-batching": "kflow + batching",
+    "kserve": "KServe",
+    "mlserver": "MLServer",
+}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The README's tables, from a results file."""
+    lines: list[str] = []
+    for kind, result in report["models"].items():
+        runs = result["runs"]
+        servers = list(result["servers"])
+        lines += [f"**{kind}** — requests/s (p50 / p99 ms); vs: kflow's requests/s over the"]
+        lines += [
+            "peer's (and kflow + batching's), ✓ when kflow's p99 is no worse",
+            "",
+        ]
+        head = ["protocol", "c", *(NAMES[s] for s in servers), "vs KServe", "vs MLServer"]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for protocol in ("v1", "v2", "grpc"):
+            for c in sorted({run["concurrency"] for run in runs}):
+                cells = [_cell(runs, server, protocol, c) for server in servers]
+                if not any(cells):
+                    continue
+                row = [protocol.upper() if protocol != "grpc" else "V2 gRPC", str(c)]
+                for cell in cells:
+                    row.append(
+                        f"{cell['rps']:,.0f} ({cell['p50_ms']:.1f} / {cell['p99_ms']:.0f})"
+                        if cell
+                        else "—"
+                    )
+                for peer in PEERS:
+                    parts = []
+                    for server in ("kflow", "kflow-batching"):
+                        match = [
+                            r
+                            for r in result["comparison"]
+                            if (r["server"], r["peer"], r["protocol"], r["concurrency"])
+                            == (server, peer, protocol, c)
+                        ]
+                        if match:
+                            ok = "✓" if match[0]["p99_ms"] <= match[0]["peer_p99_ms"] else "✗ p99"
+                            label = "batching " if server == "kflow-batching" else ""
+                            parts.append(f"{label}{match[0]['rps_ratio']:.2f}x {ok}")
+                    row.append("; ".join(parts) or "—")
+                lines.append("| " + " | ".join(row) + " |")
+        lines += ["", f"**{kind}** — server CPU per answer, µs (all cells)", ""]
+        head = ["protocol", "c", *(NAMES[s] for s in servers)]
+        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for protocol in ("v1", "v2", "grpc"):
+            for c in sorted({run["concurrency"] for run in runs}):
+                cells = [_cell(runs, server, protocol, c) for server in servers]
+                if not any(cells):
+                    continue
+                row = [protocol.upper() if protocol != "grpc" else "V2 gRPC", str(c)]
+                row += [f"{cell['cpu_us_per_request']:.0f}" if cell else "—" for cell in cells]
+                lines.append("| " + " | ".join(row) + " |")
+        lines += ["", f"**{kind}** — start", ""]
+        lines += ["| server | cold start → first answer | idle RSS |", "|---|---|---|"]
+        for server, facts in result["servers"].items():
+            lines.append(
+                f"| {NAMES[server]} | {facts['cold_start_s']:.2f} s | {facts['idle_rss_mb']:.0f} MB |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per cell")
@@ -514,7 +583,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s cells, c=1,8")
     parser.add_argument("--setup-only", action="store_true", help="make the peer venvs, exit")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--report", type=Path, help="print a results file's tables, run nothing")
     args = parser.parse_args()
+    if args.report:
+        print(markdown(json.loads(args.report.read_text())))
+        return
     if args.quick:
         args.duration, args.warmup, args.idle = 2.0, 1.0, 1.0
         args.concurrency, args.batching_concurrency = "1,8", "8"
@@ -617,6 +690,7 @@ def main() -> None:
                 f"  missed: {row['server']} vs {row['peer']} {row['protocol']} c={row['concurrency']}: "
                 f"{row['rps_ratio']}x (goal {row['goal']}x), p99 {row['p99_ms']} vs {row['peer_p99_ms']} ms"
             )
+    print("\n" + markdown(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {args.json}")
