@@ -14,14 +14,15 @@ generators:
   (`/v2/models/m/infer`) and V2 gRPC (`ModelInfer`); MLServer speaks V2 only;
 - load: `wrk` with a Lua body (`serving_helpers/post.lua`) for REST and a closed-loop
   grpc.aio client (`serving_helpers/grpc_load.py`) for gRPC, concurrency 1, 8 and 64,
-  15 s each after a warm-up; every server is pinned to core 0 (its whole process tree,
+  15 s each, as 3 rounds of 5 s (each after a 1 s warm-up) spread over the run, the
+  median of the rounds reported; every server is pinned to core 0 (its whole process tree,
   `taskset -c 0`), every load generator to core 1;
 - also: idle RSS of each server's process tree, cold start (process start to the
   first 200 answer of a V2 infer), and a check that every server answers the same
   digit as the model does in-process.
 
-    python benchmarks/serving.py [--duration 15] [--concurrency 1,8,64] [--quick]
-                                 [--models sklearn,torch] [--json results-serving.json]
+    python benchmarks/serving.py [--duration 15] [--rounds 3] [--concurrency 1,8,64]
+                                 [--quick] [--models sklearn,torch] [--json results.json]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -446,6 +448,23 @@ def _cell(runs: list[dict[str, Any]], server: str, protocol: str, c: int) -> dic
     return None
 
 
+def median_runs(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per cell: each figure the median over the cell's rounds; errors summed."""
+    cells: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for run in rounds:
+        cells.setdefault((run["server"], run["protocol"], run["concurrency"]), []).append(run)
+    rows = []
+    for (server, protocol, c), runs in cells.items():
+        row: dict[str, Any] = {"server": server, "protocol": protocol, "concurrency": c}
+        for key in ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "cpu_us_per_request"):
+            row[key] = statistics.median(run[key] for run in runs)
+        row["requests"] = sum(run["requests"] for run in runs)
+        row["errors"] = sum(run["errors"] for run in runs)
+        row["rounds"] = len(runs)
+        rows.append(row)
+    return rows
+
+
 def compare(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """kflow against each peer in each cell: throughput ratio and whether p99 is no worse."""
     rows = []
@@ -572,7 +591,10 @@ def markdown(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per cell")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each cell")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="the cell's seconds are split into this many runs"
+    )
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before each run")
     parser.add_argument("--concurrency", default="1,8,64", help="comma-separated")
     parser.add_argument(
         "--batching-concurrency", default="64", help="cells for kflow with adaptive batching"
@@ -589,7 +611,7 @@ def main() -> None:
         print(markdown(json.loads(args.report.read_text())))
         return
     if args.quick:
-        args.duration, args.warmup, args.idle = 2.0, 1.0, 1.0
+        args.duration, args.rounds, args.warmup, args.idle = 2.0, 1, 1.0, 1.0
         args.concurrency, args.batching_concurrency = "1,8", "8"
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
@@ -623,6 +645,7 @@ def main() -> None:
         },
         "settings": {
             "duration_s": args.duration,
+            "rounds": args.rounds,
             "warmup_s": args.warmup,
             "concurrency": concurrencies,
             "batching": BATCHING,
@@ -642,25 +665,31 @@ def main() -> None:
                         f"{model.kind}: {contender.name} up in {servers[-1].cold_start_s:.2f} s",
                         flush=True,
                     )
-                runs = []
-                # cells interleave servers, so a noisy minute on the shared machine
-                # touches every server rather than one
-                for c in concurrencies:
-                    for protocol in ("v1", "v2", "grpc"):
-                        for running in servers:
-                            if protocol not in running.contender.protocols:
-                                continue
-                            if running.contender.batching and c not in batching_at:
-                                continue
-                            run = load(running, protocol, c, args.duration, args.warmup)
-                            runs.append(run)
-                            print(
-                                f"  {model.kind:7} {protocol:4} c={c:<3} {running.contender.name:15}"
-                                f" {run['rps']:8.0f}/s p50 {run['p50_ms']:7.2f} ms"
-                                f" p99 {run['p99_ms']:8.2f} ms cpu {run['cpu_us_per_request']:6.0f} us"
-                                f" errors {run['errors']}",
-                                flush=True,
-                            )
+                rounds: list[dict[str, Any]] = []
+                # cells interleave servers, and each cell's time is split into rounds
+                # spread over the run, so a noisy minute on the shared machine touches
+                # every server, and no cell rests on one stretch of time
+                for number in range(args.rounds):
+                    for c in concurrencies:
+                        for protocol in ("v1", "v2", "grpc"):
+                            for running in servers:
+                                if protocol not in running.contender.protocols:
+                                    continue
+                                if running.contender.batching and c not in batching_at:
+                                    continue
+                                seconds = args.duration / args.rounds
+                                run = load(running, protocol, c, seconds, args.warmup)
+                                run["round"] = number
+                                rounds.append(run)
+                                print(
+                                    f"  {model.kind:7} round {number} {protocol:4} c={c:<3}"
+                                    f" {running.contender.name:15} {run['rps']:8.0f}/s"
+                                    f" p50 {run['p50_ms']:7.2f} ms p99 {run['p99_ms']:8.2f} ms"
+                                    f" cpu {run['cpu_us_per_request']:6.0f} us"
+                                    f" errors {run['errors']}",
+                                    flush=True,
+                                )
+                runs = median_runs(rounds)
                 report["models"][model.kind] = {
                     "expected_class": model.expected,
                     "servers": {
@@ -671,7 +700,8 @@ def main() -> None:
                         }
                         for r in servers
                     },
-                    "runs": runs,
+                    "runs": runs,  # per cell, the median of its rounds
+                    "rounds": rounds,
                     "comparison": compare(runs),
                 }
                 print_model(model.kind, servers, runs)
