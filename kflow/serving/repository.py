@@ -30,6 +30,7 @@ from kflow.serving.errors import (
     ModelNotReady,
     ServingError,
 )
+from kflow.serving.execution import CallSite
 from kflow.serving.forwarding import PredictorHop
 from kflow.serving.model import PythonModel, Servable, TensorModel, Tensors
 from kflow.serving.versions import VersionPolicy, versions_on_disk
@@ -74,6 +75,7 @@ class ModelVersion:
     error: str = ""  # why loading failed (state END)
     servable: Servable | None = None
     batcher: Batcher | None = None
+    calls: CallSite = field(default_factory=CallSite)  # inline or threaded model calls
     inflight: int = 0  # requests holding this version
     idle: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -105,7 +107,7 @@ class ModelVersion:
             if self.batcher is not None:
                 result = await self.batcher.predict(inputs, names)
             else:
-                result = await asyncio.to_thread(model.run, inputs, names)
+                result = await self.calls.call(lambda: model.run(inputs, names), rows(inputs))
             return {name: codec.normalize(value) for name, value in result.items()}
         finally:
             self._exit()
@@ -128,6 +130,12 @@ class ModelVersion:
             return await self.servable.explain(payload, headers)
         finally:
             self._exit()
+
+
+def rows(inputs: Tensors) -> int:
+    """Rows in a request: the batch dimension of its first input (1 for a scalar)."""
+    first = next(iter(inputs.values()), None)
+    return int(first.shape[0]) if first is not None and first.ndim else 1
 
 
 def _warm_up(servable: Servable, path: Path) -> None:
@@ -277,7 +285,7 @@ class ServedModel:
             servable.forward_to(self.config.predictor, self.name)
         version.servable = servable
         if self.config.batching is not None and isinstance(servable, TensorModel):
-            version.batcher = Batcher(servable.run, self.config.batching)
+            version.batcher = Batcher(servable.run, self.config.batching, version.calls)
         version.idle.set()
         version.state = VersionState.AVAILABLE
         log.info("model %s version %d available", self.name, version.version)

@@ -21,5 +21,7 @@ def run(
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    app = build_app(configs, poll_interval=poll_interval, grpc_port=grpc_port, grpc_host=host)
+    app = build_app(
+        configs, poll_interval=poll_interval, grpc_port=grpc_port, grpc_host=host, freeze_gc=True
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)

@@ -82,11 +82,19 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    configs: Sequence[ModelConfig], poll_interval: float = 3600.0, *, grpc: bool = False
+    configs: Sequence[ModelConfig],
+    poll_interval: float = 3600.0,
+    *,
+    grpc: bool = False,
+    freeze_gc: bool = False,
 ) -> Iterator[RunningServer]:
     repository = ModelRepository()
     app = build_app(
-        configs, repository=repository, poll_interval=poll_interval, grpc_port=0 if grpc else None
+        configs,
+        repository=repository,
+        poll_interval=poll_interval,
+        grpc_port=0 if grpc else None,
+        freeze_gc=freeze_gc,
     )
     port = free_port()
     config = uvicorn.Config(

@@ -79,13 +79,14 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
         # resolved after the last await before the call: a version resolved earlier could
         # be unloaded while the body is still arriving
         target = model.resolve(version, label)
-        headers = dict(request.headers)
         if verb == "explain":
-            return json_response(_dict(await target.explain(body, headers), "explanations"))
+            explained = await target.explain(body, dict(request.headers))
+            return json_response(_dict(explained, "explanations"))
         if isinstance(target.servable, PythonModel):
             if verb != "predict":
                 raise Unsupported(f"custom model {name!r} serves :predict and :explain only")
-            return json_response(_dict(await target.infer_python(body, headers), "predictions"))
+            predicted = await target.infer_python(body, dict(request.headers))
+            return json_response(_dict(predicted, "predictions"))
         return json_response(await _tensor_verb(target, verb, body))
 
     return {"list": list_models, "live": live, "models": models}

@@ -17,6 +17,7 @@ the request asks (`outputs[].parameters.binary_data`, or the request-level
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -167,12 +168,12 @@ def _python_outputs(result: Any) -> Tensors:
 
 
 async def infer(
-    target: ModelVersion, inputs: Tensors, names: list[str], headers: dict[str, str]
+    target: ModelVersion, inputs: Tensors, names: list[str], headers: Mapping[str, str]
 ) -> Tensors:
     """Run one V2 inference on a version (REST and gRPC alike): the requested outputs."""
     if not isinstance(target.servable, PythonModel):
         return await target.predict(inputs, tuple(names))
-    outputs = _python_outputs(await target.infer_python(inputs, headers))
+    outputs = _python_outputs(await target.infer_python(inputs, dict(headers)))
     if names:
         missing = [n for n in names if n not in outputs]
         if missing:
@@ -240,7 +241,7 @@ def endpoints(repository: ModelRepository) -> dict[str, Any]:
         # resolved after the last await before the call: a version resolved earlier could
         # be unloaded while the body is still arriving
         target = model.resolve(version)
-        outputs = await infer(target, inputs, names, dict(request.headers))
+        outputs = await infer(target, inputs, names, request.headers)
         return encode_response(model, target, body, outputs, binary)
 
     @guarded

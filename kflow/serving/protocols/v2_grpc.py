@@ -122,7 +122,7 @@ def calls(repository: ModelRepository) -> dict[str, GrpcCall]:
         inputs = decode_inputs(request)
         names = [output.name for output in request.outputs]
         target = model.resolve(request.model_version or None)
-        outputs = await v2.infer(target, inputs, names, dict(metadata))
+        outputs = await v2.infer(target, inputs, names, metadata)
         response = pb.ModelInferResponse(
             model_name=model.name, model_version=str(target.version), id=request.id
         )
