@@ -49,7 +49,8 @@ from pipelines_support import (  # noqa: E402
 CHAIN_STEPS = 10
 WIDTH = 20
 HERE = Path(__file__).resolve().parent
-SCRATCH = "/var/tmp"  # a pod's /tmp is its own: data directories live outside it
+SCRATCH = "/var/tmp"
+RESULT_MARK = "BENCH-RESULT "  # the child's answer, among kfp.local's own log lines  # a pod's /tmp is its own: data directories live outside it
 
 
 @dsl.component(base_image="python:3.11")
@@ -145,10 +146,10 @@ def run_kfp_local(shape: str, venv: bool, scratch: Path) -> dict[str, Any]:
         proc = subprocess.run(
             group.wrap(argv) if group else argv, capture_output=True, text=True, check=False
         )
-        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARK)]
         if proc.returncode != 0 or not lines:
             return {"error": (proc.stderr or proc.stdout)[-2000:]}
-        result: dict[str, Any] = json.loads(lines[-1])
+        result: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_MARK))
         return result
     finally:
         if group:
@@ -161,7 +162,7 @@ def child_kfp_local(shape: str, venv: bool, root: str, cgroup: str | None) -> No
     local.init(runner=local.SubprocessRunner(use_venv=venv), pipeline_root=root)
     group = CpuGroup(Path(cgroup)) if cgroup else None
     result = measured(group, lambda: PIPELINES[shape]().output)
-    print(json.dumps(result), flush=True)
+    print(RESULT_MARK + json.dumps(result), flush=True)
 
 
 def run_metaflow(shape: str, scratch: Path) -> dict[str, Any]:
