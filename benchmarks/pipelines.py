@@ -10,7 +10,7 @@ run side by side in one run by:
 3. Metaflow local runs of the same flows (`pipelines_metaflow_*.py`,
    `python flow.py run`), their datastore in a temporary directory.
 
-Per contender and pipeline: wall time, per-step overhead ((wall − the steps' own
+Per contender and pipeline: wall time, per-step overhead ((wall - the steps' own
 work) / steps), and CPU time over wall with the share of each core (a cpuacct
 cgroup per contender, so pods and tasks that detach are counted too). Then a traced
 kflow chain (watches on its pods and workflow) splits a step into phases, and a
@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 from kfp import dsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipelines_support import (  # noqa: E402
+from pipelines_support import (
     CpuGroup,
     Server,
     quiet_console,
@@ -115,7 +114,7 @@ def measured(group: CpuGroup | None, run: Any) -> dict[str, Any]:
     if group is not None and before is not None:
         after = group.usage()
         out["cpu_s"] = after[0] - before[0]
-        out["percpu_s"] = [b - a for a, b in zip(before[1], after[1])]
+        out["percpu_s"] = [b - a for a, b in zip(before[1], after[1], strict=True)]
     return out
 
 

@@ -75,7 +75,7 @@ def _free_port() -> int:
 
 
 def quiet_console() -> Console:
-    return Console(file=open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the run)
+    return Console(file=open(os.devnull, "w"))
 
 
 class Server:
@@ -249,7 +249,11 @@ def wide_workflow(server: Server, nodes: int) -> dict[str, Any]:
         return {"error": "kubectl is not on PATH"}
     with server.client() as kf:  # kubectl's discovery cache is filled before the clock starts
         kf.create(_wide_body(1))
-    subprocess.run(["kubectl", "--kubeconfig", str(server.kubeconfig), "get", "wf"], check=True, capture_output=True)
+    subprocess.run(
+        ["kubectl", "--kubeconfig", str(server.kubeconfig), "get", "wf"],
+        check=True,
+        capture_output=True,
+    )
     time.sleep(2)
     rss_before = server.rss_mb()
     samples: list[float] = []

@@ -65,8 +65,10 @@ from kflow.controllers.workflows import (
     WorkflowController,
     register_workflow_validation,
 )
+from kflow.pipelines import contract as pipelines
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
+from kflow.runtime.warm import WarmCommand
 from kflow.server.app import create_app
 from kflow.server.identity import Identity, TokenAuthenticator
 from kflow.server.kfp.backend import KfpBackend
@@ -92,6 +94,8 @@ LOCAL_GATEWAY_PORT = 8080
 # Kubeflow installs into `kubeflow`, and tutorials (the seeds too) submit there
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "kubeflow")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
+LAUNCHER = WarmCommand(pipelines.PYTHON, pipelines.LAUNCHER_MODULE, pipelines.LAUNCHER_PRELOAD)
+"""Pipeline tasks' pods start forked from a process with kfp imported (`docs/runtime.md`)."""
 
 
 def default_home() -> Path:
@@ -213,8 +217,10 @@ class ControlPlane:
         observations: ObservationLog | None = None,
         token: str | None = None,
         url: str | None = None,
+        warm_launchers: bool = True,
     ) -> None:
-        """`url` is where clients reach the server (InferenceServices' `status.url` use it)."""
+        """`url` is where clients reach the server (InferenceServices' `status.url` use it);
+        `warm_launchers` starts pipeline tasks forked from a process with kfp imported."""
         self.paths = Paths(home)
         home.mkdir(parents=True, exist_ok=True)
         if observations is None:  # next to the objects: the same database, or memory
@@ -227,7 +233,9 @@ class ControlPlane:
             MemoryKfpRecords() if store else SQLiteKfpRecords(self.paths.database)
         )
         self.store = store or SQLiteStore(self.paths.database)
-        self.runtime = runtime or LocalRuntime(self.paths.runtime)
+        self.runtime = runtime or LocalRuntime(
+            self.paths.runtime, warm=[LAUNCHER] if warm_launchers else []
+        )
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)
@@ -358,6 +366,7 @@ def run(
     port: int = DEFAULT_PORT,
     home: Path | None = None,
     *,
+    warm_launchers: bool = True,
     echo: Callable[[str], None] = print,
 ) -> None:
     """Run the control plane in the foreground until Ctrl-C or SIGTERM."""
@@ -372,7 +381,7 @@ def run(
     url = f"https://{shown_host}:{port}"
     document = kubeconfig_document(url, token, ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(document, sort_keys=False))
-    plane = ControlPlane(paths.home, token=token, url=url)
+    plane = ControlPlane(paths.home, token=token, url=url, warm_launchers=warm_launchers)
 
     async def main() -> None:
         await plane.start()

@@ -15,7 +15,9 @@ for a pod directory and that pod's already-locked `shim.lock` descriptor, so a n
 pod costs no interpreter start-up and the lock is held from the moment of hand-off.
 On SIGTERM the shim reads `stop.json` (the grace period), forwards SIGTERM to every
 container's process group, SIGKILLs them at the deadline, records the final state
-and exits.
+and exits. A shim forked by the warm fork server (`_zygote.py`) is given a `Runner`:
+a container it accepts runs in the forked process instead of being exec'd; every
+other step is the same.
 """
 
 from __future__ import annotations
@@ -28,11 +30,19 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
 from kflow.runtime import _disk, _mounts, _podstatus, _proc
 
 NO_COMMAND = "no command: the image is recorded, not pulled, so a command is required"
+
+
+class Runner(Protocol):
+    """Runs some containers' commands in the forked container process, without exec."""
+
+    def accepts(self, argv: list[str], env: dict[str, str], cwd: str) -> bool: ...
+
+    def run(self, argv: list[str], env: dict[str, str]) -> NoReturn: ...
 
 
 class Box:
@@ -55,8 +65,9 @@ class Box:
 
 
 class Shim:
-    def __init__(self, pod_dir: str) -> None:
+    def __init__(self, pod_dir: str, runner: Runner | None = None) -> None:
         self.dir = pod_dir
+        self.runner = runner
         self.launch: dict[str, Any] = _disk.read_json(os.path.join(pod_dir, _disk.LAUNCH))
         rt = self.launch["runtime"]
         self.uid: str = self.launch["uid"]
@@ -189,6 +200,9 @@ class Shim:
                 os.dup2(log_fd, 1)
                 os.dup2(log_fd, 2)
                 reason = "StartError"
+                if self.runner is not None and self.runner.accepts(argv, env, cwd):
+                    os.close(err_w)  # as a successful exec would: nothing to report
+                    self.runner.run(argv, env)
                 os.execvpe(argv[0], argv, env)
             except FileNotFoundError as e:
                 msg = (
@@ -396,17 +410,22 @@ def _receive() -> str:
         sys.exit(0)  # the runtime went away before it needed us
     os.set_inheritable(fds[0], False)
     sock.detach()
+    pod_dir = msg.decode()
+    attach(pod_dir)
+    return pod_dir
+
+
+def attach(pod_dir: str) -> None:
+    """stdin from /dev/null, stdout and stderr into the pod's shim.log."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    pod_dir = msg.decode()
     log = os.open(
         os.path.join(pod_dir, _disk.SHIM_LOG), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
     )
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-    return pod_dir
 
 
 def main() -> None:

@@ -12,6 +12,11 @@ data dir after each status write (prompt: pod start latency matters), and a slow
 poll compares status-file mtimes and checks that each shim still holds its lock,
 which catches everything the FIFO missed and shims that died.
 
+Pods whose container runs a configured warm command (`warm.py`: kflow's pipeline
+launcher) are handed to a warm fork server instead of the spare (`_zygotes.py`), so
+the container starts as a fork with its imports done; when that server is not ready
+or gone, they run as written.
+
 Containers get `KFLOW_POD_IP=127.0.0.1` and `KFLOW_PORT_<containerPort>=<host port>`
 in their env (see `_ports.py`): ports are on loopback, and a declared port keeps its
 number unless something else holds it.
@@ -31,14 +36,23 @@ import signal
 import socket
 import stat
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import orjson
 
 import kflow
 from kflow.api.errors import BadRequest, NotFound
-from kflow.runtime import _capacity, _disk, _logs, _mounts, _podstatus, _ports, _proc
+from kflow.runtime import (
+    _capacity,
+    _disk,
+    _logs,
+    _mounts,
+    _podstatus,
+    _ports,
+    _proc,
+    _zygotes,
+)
 from kflow.runtime.interface import (
     AdmissionResult,
     Capacity,
@@ -48,6 +62,7 @@ from kflow.runtime.interface import (
     Runtime,
     RuntimeEvent,
 )
+from kflow.runtime.warm import WarmCommand, matching
 
 POD_IP_ENV = _ports.POD_IP_ENV
 PORT_ENV_PREFIX = _ports.PORT_ENV_PREFIX
@@ -55,6 +70,7 @@ port_env = _ports.port_env
 MOUNT_MODES = ("auto", "namespace", "symlink")
 _STOP_MARGIN = 10.0  # seconds past the grace period before the runtime kills a shim itself
 _PACKAGE_ROOT = str(pathlib.Path(kflow.__file__).resolve().parent.parent)
+ZYGOTE_LOG = "zygote.log"
 
 
 @dataclasses.dataclass
@@ -117,7 +133,8 @@ class LocalRuntime(Runtime):
     `backoff_base`/`backoff_cap`/`backoff_reset` are the crash-loop backoff (kubelet:
     10 s doubling to 300 s, forgiven after 10 min of running); `mount_mode` is "auto"
     (mount namespaces when available, else symlinks), "namespace" or "symlink";
-    `poll_interval` is how often shims' liveness and missed changes are checked.
+    `poll_interval` is how often shims' liveness and missed changes are checked;
+    `warm` are the commands whose containers start forked from a warm process.
     """
 
     def __init__(
@@ -130,6 +147,7 @@ class LocalRuntime(Runtime):
         backoff_reset: float = 600.0,
         mount_mode: str = "auto",
         poll_interval: float = 0.25,
+        warm: Sequence[WarmCommand] = (),
     ) -> None:
         if backoff_base <= 0:
             raise ValueError(f"backoff_base must be positive, got {backoff_base}")
@@ -148,6 +166,8 @@ class LocalRuntime(Runtime):
         }
         self._mount_mode = mount_mode
         self._poll_interval = poll_interval
+        self._warm = tuple(warm)
+        self._zygotes: dict[str, _zygotes.Zygote] = {}  # by interpreter word
         self._ledger = _capacity.Ledger(capacity or _capacity.detect())
         self._ports = _ports.Ports()
         self._pods: dict[str, _Pod] = {}
@@ -187,6 +207,11 @@ class LocalRuntime(Runtime):
             self._check_alive(pod)
             self._sync(pod, force=True)
         self._make_spare()
+        for interpreter in dict.fromkeys(c.interpreter for c in self._warm):
+            commands = [c for c in self._warm if c.interpreter == interpreter]
+            zygote = _zygotes.Zygote(interpreter, commands, str(self._dir / ZYGOTE_LOG))
+            self._zygotes[interpreter] = zygote
+            self._start_zygote(zygote)
         self._poller = asyncio.create_task(self._poll())
 
     async def close(self) -> None:
@@ -204,6 +229,8 @@ class LocalRuntime(Runtime):
         if self._spare is not None:
             os.close(self._spare[1])  # the spare reads EOF and exits
             self._spare = None
+        for zygote in self._zygotes.values():
+            zygote.close()  # it reads EOF and exits; the shims it forked live on
         for _ in range(200):  # spares detach within milliseconds of starting
             self._reap()
             if not self._children:
@@ -279,14 +306,35 @@ class LocalRuntime(Runtime):
         self._children.add(pid)
         self._spare = (pid, ours.detach())
 
+    def _start_zygote(self, zygote: _zygotes.Zygote) -> None:
+        assert self._loop is not None
+        pid = zygote.start(self._loop)
+        if pid is not None:
+            self._children.add(pid)  # reaped by the poll loop once it exits
+
+    def _zygote_for(self, launch: dict[str, Any]) -> _zygotes.Zygote | None:
+        """The warm fork server for this pod, when one of its containers runs warm."""
+        for box in launch["containers"] + launch["init_containers"]:
+            command = matching([*box["command"], *box["args"]], self._warm)
+            if command is not None:
+                zygote = self._zygotes.get(command.interpreter)
+                if zygote is not None and zygote.restart_due():
+                    self._start_zygote(zygote)  # ready for the pods after this one
+                return zygote
+        return None
+
     def _hand_off(self, pod: _Pod) -> None:
-        """Give the pod to the spare shim, with its lock already held (no adoption race)."""
+        """Give the pod to the spare shim, with its lock already held (no adoption race);
+        a pod that runs a warm command goes to the warm fork server when it can take it."""
         lock = os.open(os.path.join(pod.dir, _disk.LOCK), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return  # a shim already runs this pod
+            zygote = self._zygote_for(pod.launch) if self._zygotes else None
+            if zygote is not None and zygote.hand_off(pod.dir, lock):
+                return
             if self._spare is None:
                 self._make_spare()
             assert self._spare is not None

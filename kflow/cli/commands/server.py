@@ -54,10 +54,17 @@ def register(app: typer.Typer) -> None:
                 help="Data directory (default: $KFLOW_HOME or ~/.kflow).", show_default=False
             ),
         ] = None,
+        warm_launchers: Annotated[
+            bool,
+            typer.Option(
+                help="Start pipeline tasks forked from a process with kfp already imported "
+                "(--no-warm-launchers: a fresh interpreter per task)."
+            ),
+        ] = True,
     ) -> None:
         from kflow import controlplane  # imported here so every other command starts fast
 
-        controlplane.run(host=host, port=port, home=home)
+        controlplane.run(host=host, port=port, home=home, warm_launchers=warm_launchers)
 
     @app.command(help=KUBECONFIG_HELP)
     @ui.handles_errors
