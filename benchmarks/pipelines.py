@@ -145,7 +145,10 @@ def run_kfp_local(shape: str, venv: bool, scratch: Path) -> dict[str, Any]:
         proc = subprocess.run(
             group.wrap(argv) if group else argv, capture_output=True, text=True, check=False
         )
-        lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARK)]
+        # kfp.local may leave its indenting log wrapper on stdout: the mark can be indented
+        lines = [
+            ln.strip() for ln in proc.stdout.splitlines() if ln.strip().startswith(RESULT_MARK)
+        ]
         if proc.returncode != 0 or not lines:
             return {"error": (proc.stderr or proc.stdout)[-2000:]}
         result: dict[str, Any] = json.loads(lines[-1].removeprefix(RESULT_MARK))

@@ -34,7 +34,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from kflow.runtime import _shim
+from kflow.runtime import _mounts, _shim
 from kflow.runtime.warm import WarmCommand, interpreter_env, matching
 
 READY = b"R"  # sent once the imports are done
@@ -197,6 +197,7 @@ def main() -> None:
     os.dup2(null, 0)
     os.close(null)
     runner = Runner(preload(commands), signals)
+    _mounts.namespaces_available()  # probed once here, not in every shim
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # shims are reaped by the kernel
     sys.stdout.flush()
     sys.stderr.flush()

@@ -22,7 +22,6 @@ import dataclasses
 import importlib.util
 import json
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from kflow.sdk.client import Client
 
 Obj = dict[str, Any]
 FINISHED = ("Succeeded", "Failed", "Error")
-_POLL_SECONDS = 0.3
 
 
 class PipelineFailed(PipelineError):
@@ -243,15 +241,18 @@ def run_pipeline(
 
 
 def _follow(kf: Client, name: str, namespace: str, console: Console, timeout: float | None) -> Obj:
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """Follow the run on a watch until it finishes (the moment it does, not a poll later)."""
     latest: Obj = kf.get("workflows", name, namespace=namespace)
     with Live(_table(name, latest), console=console, refresh_per_second=4, transient=False) as live:
-        while (latest.get("status") or {}).get("phase") not in FINISHED:
-            if deadline is not None and time.monotonic() > deadline:
-                raise PipelineError(f"pipeline run {name} did not finish within {timeout:g}s")
-            time.sleep(_POLL_SECONDS)  # a poll of the server, not a wait for a test
-            latest = kf.get("workflows", name, namespace=namespace)
+        for event in kf.watch("workflows", name, namespace=namespace, timeout=timeout):
+            if event.type == "DELETED":
+                raise PipelineError(f"pipeline run {name} was deleted before it finished")
+            latest = event.object
             live.update(_table(name, latest))
+            if (latest.get("status") or {}).get("phase") in FINISHED:
+                break
+        else:
+            raise PipelineError(f"pipeline run {name} did not finish within {timeout:g}s")
     if not console.is_terminal:
         console.line()  # Live leaves a redirected output mid-line
     return latest
