@@ -45,6 +45,25 @@ class Runner(Protocol):
     def run(self, argv: list[str], env: dict[str, str]) -> NoReturn: ...
 
 
+class Prepared(Protocol):
+    """A child forked ahead of its pod, waiting to become a warm container."""
+
+    def go(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        mounts: list[_mounts.Mount],
+        log_fd: int,
+        err_w: int,
+    ) -> int | None:
+        """Hand it the container (`become_container`'s arguments); its pid, or None if
+        it is gone (then fork as usual)."""
+
+    def discard(self) -> None:
+        """It will not be needed: it exits."""
+
+
 class Box:
     """One container (or init container) and everything the shim tracks for it."""
 
@@ -64,10 +83,57 @@ class Box:
         self.pulled = False
 
 
+def become_container(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    mounts: list[_mounts.Mount],
+    log_fd: int,
+    err_w: int,
+    runner: Runner | None,
+) -> NoReturn:
+    """In a container's own process, from its fork to exec (or to a warm run): its
+    signals, process group, mounts, working directory and stdio; a failure is
+    reported on `err_w` as "<reason>\\0<message>"."""
+    reason = "CreateContainerError"
+    try:
+        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGINT, signal.SIGPIPE, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        os.setpgid(0, 0)
+        if mounts:
+            _mounts.enter_namespace(mounts)
+        os.makedirs(cwd, exist_ok=True)
+        os.chdir(cwd)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        reason = "StartError"
+        if runner is not None and runner.accepts(argv, env, cwd):
+            os.close(err_w)  # as a successful exec would: nothing to report
+            runner.run(argv, env)
+        os.execvpe(argv[0], argv, env)
+    except FileNotFoundError as e:
+        msg = (
+            f'exec: "{argv[0]}": executable file not found in $PATH'
+            if reason == "StartError"
+            else str(e)
+        )
+        os.write(err_w, f"{reason}\0{msg}".encode())
+    except BaseException as e:
+        os.write(err_w, f"{reason}\0{e}".encode())
+    finally:
+        os._exit(127)
+
+
 class Shim:
-    def __init__(self, pod_dir: str, runner: Runner | None = None) -> None:
+    def __init__(
+        self, pod_dir: str, runner: Runner | None = None, prepared: Prepared | None = None
+    ) -> None:
         self.dir = pod_dir
         self.runner = runner
+        self.prepared = prepared
         self.launch: dict[str, Any] = _disk.read_json(os.path.join(pod_dir, _disk.LAUNCH))
         rt = self.launch["runtime"]
         self.uid: str = self.launch["uid"]
@@ -176,45 +242,16 @@ class Shim:
         env = self.env(box.spec)
         cwd = box.spec["working_dir"] or self.launch["runtime"]["cwd"]
         err_r, err_w = os.pipe()  # close-on-exec: EOF means exec succeeded
-        pid = os.fork()
-        if pid == 0:  # the container, until exec
-            reason = "CreateContainerError"
-            try:
+        pid = None
+        warm = self.runner is not None and self.runner.accepts(argv, env, cwd)
+        if warm and self.prepared is not None:  # a child forked ahead waits: no fork now
+            prepared, self.prepared = self.prepared, None
+            pid = prepared.go(argv, env, cwd, mounts, log_fd, err_w)
+        if pid is None:
+            pid = os.fork()
+            if pid == 0:  # the container, until exec
                 os.close(err_r)
-                for sig in (
-                    signal.SIGTERM,
-                    signal.SIGCHLD,
-                    signal.SIGINT,
-                    signal.SIGPIPE,
-                    signal.SIGHUP,
-                ):
-                    signal.signal(sig, signal.SIG_DFL)
-                signal.set_wakeup_fd(-1)
-                os.setpgid(0, 0)
-                if mounts:
-                    _mounts.enter_namespace(mounts)
-                os.makedirs(cwd, exist_ok=True)
-                os.chdir(cwd)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                os.dup2(log_fd, 1)
-                os.dup2(log_fd, 2)
-                reason = "StartError"
-                if self.runner is not None and self.runner.accepts(argv, env, cwd):
-                    os.close(err_w)  # as a successful exec would: nothing to report
-                    self.runner.run(argv, env)
-                os.execvpe(argv[0], argv, env)
-            except FileNotFoundError as e:
-                msg = (
-                    f'exec: "{argv[0]}": executable file not found in $PATH'
-                    if reason == "StartError"
-                    else str(e)
-                )
-                os.write(err_w, f"{reason}\0{msg}".encode())
-            except BaseException as e:
-                os.write(err_w, f"{reason}\0{e}".encode())
-            finally:
-                os._exit(127)
+                become_container(argv, env, cwd, mounts, log_fd, err_w, self.runner)
         # also here, so a signal right after fork finds the group (fails if the child
         # already exec'd, which is fine)
         with contextlib.suppress(OSError):
@@ -386,6 +423,8 @@ class Shim:
             if self.dirty:
                 self.write_status()
             if all(b.done for b in self.boxes) and not any(b.pid for b in self.all_boxes()):
+                if self.prepared is not None:
+                    self.prepared.discard()
                 return
             deadlines = [b.restart_at for b in self.all_boxes() if b.restart_at is not None]
             if self.kill_at is not None:

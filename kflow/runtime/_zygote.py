@@ -3,147 +3,94 @@
 The local runtime starts one per interpreter word of its warm commands (`warm.py`),
 in a session of its own, with kflow's environment and working directory: what a
 container running that command starts with. It imports the commands' modules and
-preloads once, says so with one byte on its socket (stdin), then waits there for
-pods as a spare shim does: a pod directory and that pod's locked `shim.lock`. For
-each it forks a shim (`_shim.Shim`) in a new session, and the shim supervises the pod
-like any other — except that a container running a warm command is not exec'd: the
-forked container process closes what exec would close, takes the container's
-environment, argv and signal dispositions, runs the module as `python -m` does and
-exits as the interpreter would (non-daemon threads joined, atexit handlers run,
-streams flushed, the exit status of `sys.exit` or 1 after a traceback). Logs, exit
-codes, the process group, stopping and adoption by a restarted kflow are therefore
-those of any pod. The zygote exits when the runtime closes the socket; the shims it
-forked live on.
+preloads once, says so with one byte on its socket (stdin), then serves pods as the
+runtime's spare shim does: each message is a pod directory and that pod's locked
+`shim.lock`.
+
+Nothing is forked on a pod's path. The zygote keeps a spare: a forked child, already
+in a session of its own, that has itself forked the child its warm container will be
+(`_warm_container.Prepared`). A pod goes to the spare, which becomes its shim
+(`_shim.Shim`, supervising the pod like any other) and hands the waiting child its
+container; the zygote then forks the next spare. A container that does not run a
+warm command is forked and exec'd by the shim as usual. Logs, exit codes, the process
+group, stopping and adoption by a restarted kflow are those of any pod. The zygote
+exits when the runtime closes the socket; spares follow it, shims live on.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import fcntl
 import gc
 import importlib
 import json
 import os
-import runpy
 import signal
 import socket
 import sys
-import threading
 import traceback
-from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from kflow.runtime import _mounts, _shim
-from kflow.runtime.warm import WarmCommand, interpreter_env, matching
+from kflow.runtime._warm_container import Prepared, Runner
+from kflow.runtime.warm import WarmCommand
 
 READY = b"R"  # sent once the imports are done
-RESET_BY_SPAWN = (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP)
-"""What the shim resets in a container before exec and Python's start-up leaves alone."""
+HAND_OVER_TRIES = 3  # spares started for one pod before it is given back
 
 
-class Runner:
-    """Runs warm commands in forked container processes (`_shim.Runner`)."""
+class Spare:
+    """A forked child waiting for a pod, with its warm container's child forked too."""
 
-    def __init__(self, commands: list[WarmCommand], signals: dict[signal.Signals, Any]) -> None:
-        self.commands = commands  # those whose imports succeeded
-        self.signals = signals  # this interpreter's dispositions as it started
-        self.cwd = os.path.realpath(os.getcwd())
-        self.env = interpreter_env(os.environ)
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
 
-    def accepts(self, argv: list[str], env: dict[str, str], cwd: str) -> bool:
-        return (
-            matching(argv, self.commands) is not None
-            and os.path.realpath(cwd) == self.cwd
-            and interpreter_env(env) == self.env
-        )
-
-    def run(self, argv: list[str], env: dict[str, str]) -> NoReturn:
-        code = 1
+    @classmethod
+    def fork(cls, runtime: socket.socket, runner: Runner) -> Spare | None:
         try:
-            _close_on_exec()
-            self._restore_signals()
-            os.environ.clear()
-            os.environ.update(env)
-            sys.argv = [argv[2], *argv[3:]]  # runpy puts the module's path in argv[0]
-            code = run_module(argv[2])
-        except BaseException:
-            with contextlib.suppress(BaseException):
-                traceback.print_exc()
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            pid = os.fork()
+        except OSError:
+            return None
+        if pid == 0:
+            ours.close()
+            runtime.close()
+            _spare(theirs, runner)
+        theirs.close()
+        return cls(pid, ours)
+
+    def take(self, message: bytes, lock: int) -> bool:
+        """Hand the pod over; False when the spare is gone."""
+        try:
+            socket.send_fds(self.sock, [message], [lock])
+        except OSError:
+            return False
         finally:
-            os._exit(code)
+            self.sock.close()
+        return True
 
-    def _restore_signals(self) -> None:
-        for sig, handler in self.signals.items():
-            if handler is not None:
-                with contextlib.suppress(OSError, ValueError):
-                    signal.signal(sig, handler)
-        for sig in RESET_BY_SPAWN:
-            signal.signal(sig, signal.SIG_DFL)
+    def close(self) -> None:
+        self.sock.close()  # it reads end of file and exits
 
 
-def _close_on_exec() -> None:
-    """Close every descriptor marked close-on-exec, as the exec we skip would have
-    (the shim's lock above all: a container must never keep its pod's shim alive)."""
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd > 2:
-            with contextlib.suppress(OSError):
-                if fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC:
-                    os.close(fd)
-
-
-def _exit_status(code: object) -> int:
-    """`sys.exit(code)` as the interpreter turns it into an exit status."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    with contextlib.suppress(Exception):
-        print(code, file=sys.stderr)
-    return 1
-
-
-def run_module(module: str) -> int:
-    """Run `module` as `python -m module` does and finish as the interpreter would."""
-    interrupted = False
-    try:
-        runpy.run_module(module, run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as stop:
-        code = _exit_status(stop.code)
-    except KeyboardInterrupt:
-        traceback.print_exc()
-        interrupted, code = True, 130
-    except BaseException as error:  # the traceback starts in the module, as with -m
-        tb = error.__traceback__
-        sys.excepthook(type(error), error, tb.tb_next if tb else None)
-        code = 1
-    finish: list[Callable[[], object]] = [
-        getattr(threading, "_shutdown", lambda: None),  # joins non-daemon threads
-        getattr(atexit, "_run_exitfuncs", lambda: None),
-        sys.stdout.flush,
-        sys.stderr.flush,
-    ]
-    for step in finish:
-        with contextlib.suppress(Exception):
-            step()
-    if interrupted:  # the interpreter ends by SIGINT after a KeyboardInterrupt
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    return code
-
-
-def _become_shim(pod_dir: str, lock: int, runner: Runner) -> NoReturn:
-    """In the forked child: a shim for the pod, in a session of its own."""
+def _spare(sock: socket.socket, runner: Runner) -> NoReturn:
+    """In the spare: a session of its own and a prepared child, then a pod's shim."""
     code = 0
     try:
         os.setsid()
-        os.set_inheritable(lock, False)
-        os.chdir("/")
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's SIG_IGN reaps for us
+        prepared = Prepared.fork(runner) if runner.commands else None
+        message, fds, _, _ = socket.recv_fds(sock, 4096, 1)
+        sock.close()
+        if not message or not fds:
+            if prepared is not None:
+                prepared.discard()
+            os._exit(0)
+        os.set_inheritable(fds[0], False)  # the pod's lock: held while this shim lives
+        pod_dir = message.decode()
+        os.chdir("/")
         _shim.attach(pod_dir)
-        _shim.Shim(pod_dir, runner).loop()
+        _shim.Shim(pod_dir, runner, prepared).loop()
     except BaseException:
         with contextlib.suppress(BaseException):
             traceback.print_exc()
@@ -156,18 +103,22 @@ def _become_shim(pod_dir: str, lock: int, runner: Runner) -> NoReturn:
 
 
 def serve(sock: socket.socket, runner: Runner) -> None:
-    """Fork a shim for each pod handed over, until the runtime closes the socket."""
+    """Hand each pod to the spare and fork the next, until the runtime closes the socket."""
+    spare = Spare.fork(sock, runner)
     while True:
-        msg, fds, _, _ = socket.recv_fds(sock, 4096, 1)
-        if not msg:
+        message, fds, _, _ = socket.recv_fds(sock, 4096, 1)
+        if not message:
+            if spare is not None:
+                spare.close()
             return
         if not fds:
             continue
-        pid = os.fork()
-        if pid == 0:
-            sock.close()
-            _become_shim(msg.decode(), fds[0], runner)
-        os.close(fds[0])  # the shim holds the lock now
+        for _ in range(HAND_OVER_TRIES):
+            if spare is not None and spare.take(message, fds[0]):
+                break
+            spare = Spare.fork(sock, runner)
+        os.close(fds[0])  # the shim holds the lock now (or nobody: the runtime retries)
+        spare = Spare.fork(sock, runner)
 
 
 def preload(commands: list[WarmCommand]) -> list[WarmCommand]:
@@ -198,7 +149,7 @@ def main() -> None:
     os.close(null)
     runner = Runner(preload(commands), signals)
     _mounts.namespaces_available()  # probed once here, not in every shim
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # shims are reaped by the kernel
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # spares are reaped by the kernel
     sys.stdout.flush()
     sys.stderr.flush()
     gc.freeze()  # what the imports made stays shared with every fork, never copied by gc

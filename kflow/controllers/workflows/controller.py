@@ -31,7 +31,7 @@ from kflow.controllers.workflows.execution import Env
 from kflow.controllers.workflows.operator import Operator
 from kflow.controllers.workflows.staging import Staging
 from kflow.runtime.interface import Runtime
-from kflow.store.interface import Store, WatchEvent
+from kflow.store.interface import EventType, Store, WatchEvent
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -43,8 +43,21 @@ FINISHED = ("Succeeded", "Failed", "Error")
 
 
 def _pod_workflow(event: WatchEvent) -> list[Hashable]:
+    """The pod's workflow, when the change can matter to it: the pod's status or its
+    deletion. Its creation (the workflow made it) and the pod controller's finalizer
+    and binding do not; after a restart every workflow is looked at anyway."""
     name = m.labels_of(event.object).get(c.LABEL_WORKFLOW)
-    return [(m.namespace_of(event.object), name)] if name else []
+    if not name or event.type is EventType.ADDED:
+        return []
+    before = event.previous
+    if (
+        event.type is EventType.MODIFIED
+        and before is not None
+        and before.get("status") == event.object.get("status")
+        and m.meta(before).get("deletionTimestamp") == m.meta(event.object).get("deletionTimestamp")
+    ):
+        return []
+    return [(m.namespace_of(event.object), name)]
 
 
 class WorkflowController(Controller):
