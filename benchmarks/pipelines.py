@@ -253,6 +253,9 @@ def main() -> None:
     parser.add_argument("--venv-runs", type=int, default=1, help="kfp.local use_venv=True runs")
     parser.add_argument("--nodes", type=int, default=1000, help="the wide workflow's size")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--only", choices=["kflow", "kfp.local", "metaflow"], help="run one contender"
+    )
     parser.add_argument("--child-kfp-local", choices=sorted(PIPELINES))
     parser.add_argument("--venv", action="store_true")
     parser.add_argument("--root")
@@ -283,16 +286,24 @@ def main() -> None:
     try:
         for shape in PIPELINES:  # a warm-up: the first run pays the imports and caches
             run_kflow(server, shape)
+
+        def wanted(contender: str) -> bool:
+            return args.only is None or args.only == contender
+
         for _ in range(args.runs):
             for shape in PIPELINES:
-                record("kflow", shape, run_kflow(server, shape))
-                record("kfp.local", shape, run_kfp_local(shape, False, scratch))
-                record("metaflow", shape, run_metaflow(shape, scratch))
-        for _ in range(args.venv_runs):
+                if wanted("kflow"):
+                    record("kflow", shape, run_kflow(server, shape))
+                if wanted("kfp.local"):
+                    record("kfp.local", shape, run_kfp_local(shape, False, scratch))
+                if wanted("metaflow"):
+                    record("metaflow", shape, run_metaflow(shape, scratch))
+        for _ in range(args.venv_runs if wanted("kfp.local") else 0):
             for shape in PIPELINES:
                 record("kfp.local venv", shape, run_kfp_local(shape, True, scratch))
-        results["kflow_phases"] = trace_chain(server, chain)
-        results["wide_workflow"] = wide_workflow(server, args.nodes)
+        if wanted("kflow"):
+            results["kflow_phases"] = trace_chain(server, chain)
+            results["wide_workflow"] = wide_workflow(server, args.nodes) if args.nodes else {}
     finally:
         server.stop()
     table: dict[str, Any] = {}
@@ -303,7 +314,7 @@ def main() -> None:
             for shape, shape_runs in shapes.items()
         }
     results["results"] = table
-    results["ratios_vs_kflow"] = ratios(table)
+    results["ratios_vs_kflow"] = ratios(table) if "kflow" in table else {}
     results["load_average_end"] = os.getloadavg()
     text = json.dumps(results, indent=2)
     print(text)

@@ -56,6 +56,13 @@ class GarbageCollector(Controller):
     def _keys_for(self, event: WatchEvent) -> list[Hashable]:
         deleted = event.type is EventType.DELETED
         keys = self._keys_for_object(event.resource, event.object, deleted=deleted)
+        before = event.previous
+        if (  # owners are checked when references change; a gone owner wakes its dependents
+            event.type is EventType.MODIFIED
+            and before is not None
+            and m.meta(before).get("ownerReferences") == m.meta(event.object).get("ownerReferences")
+        ):
+            keys = [k for k in keys if k[0] != DEPENDENT]
         if deleted:
             uid = m.meta(event.object).get("uid", "")
             keys += [

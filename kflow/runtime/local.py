@@ -176,6 +176,8 @@ class LocalRuntime(Runtime):
         self._children: set[int] = set()  # spawned spares; they detach at once, we reap them
         self._fifo_rest = b""  # an unfinished line read from the FIFO
         self._spare: tuple[int, int] | None = None  # (pid, socket fd) of the waiting shim
+        self._refilling: asyncio.Future[tuple[int, int]] | None = None  # the next spare
+        self._closed = False
         self._on_change: PodChanged = lambda uid: None
         self._on_event: EventSink = lambda event: None
         self._fifo_fds: tuple[int, int] | None = None
@@ -215,6 +217,7 @@ class LocalRuntime(Runtime):
         self._poller = asyncio.create_task(self._poll())
 
     async def close(self) -> None:
+        self._closed = True
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -226,6 +229,9 @@ class LocalRuntime(Runtime):
             for fd in self._fifo_fds:
                 os.close(fd)
             self._fifo_fds = None
+        if self._refilling is not None:
+            with contextlib.suppress(Exception):
+                await self._refilling  # kept by its callback, closed just below
         if self._spare is not None:
             os.close(self._spare[1])  # the spare reads EOF and exits
             self._spare = None
@@ -285,26 +291,52 @@ class LocalRuntime(Runtime):
         _disk.write_json(str(pod_dir / _disk.LAUNCH), launch, mode=0o600)
         self._hand_off(entry)
 
-    def _make_spare(self) -> None:
-        """Start a shim that waits for its pod, so the next pod skips interpreter start-up."""
+    def _spawn_spare(self) -> tuple[int, int]:
+        """Start a shim that waits for its pod, so the next pod skips interpreter start-up;
+        (its pid, our end of its socket). posix_spawn returns once the shim has exec'd,
+        which takes milliseconds: on the event loop only when no spare is ready."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         argv = [sys.executable, "-S", "-m", "kflow.runtime._shim", "--spare"]
-        pid = os.posix_spawn(
-            sys.executable,
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, theirs.fileno(), 0),
-                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
-        theirs.close()
-        self._children.add(pid)
-        self._spare = (pid, ours.detach())
+        try:
+            pid = os.posix_spawn(
+                sys.executable,
+                argv,
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, theirs.fileno(), 0),
+                    (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, 1, 2),
+                ],
+                setsid=True,
+            )
+        finally:
+            theirs.close()
+        return pid, ours.detach()
+
+    def _keep_spare(self, spare: tuple[int, int]) -> None:
+        self._children.add(spare[0])
+        if self._spare is None and not self._closed:
+            self._spare = spare
+        else:
+            os.close(spare[1])  # not needed: it reads EOF and exits
+
+    def _make_spare(self) -> None:
+        self._keep_spare(self._spawn_spare())
+
+    def _refill_spare(self) -> None:
+        """Start the next spare in a worker thread, so the event loop never waits for it."""
+        if self._loop is None or self._refilling is not None or self._spare is not None:
+            return
+        self._refilling = self._loop.run_in_executor(None, self._spawn_spare)
+
+        def kept(done: asyncio.Future[tuple[int, int]]) -> None:
+            self._refilling = None
+            if not done.cancelled() and done.exception() is None:
+                self._keep_spare(done.result())
+
+        self._refilling.add_done_callback(kept)
 
     def _start_zygote(self, zygote: _zygotes.Zygote) -> None:
         assert self._loop is not None
@@ -347,8 +379,7 @@ class LocalRuntime(Runtime):
                 sock.close()
         finally:
             os.close(lock)
-        if self._loop is not None:  # within the loop: the next spare starts while this pod does
-            self._make_spare()
+        self._refill_spare()  # the next spare starts while this pod does
 
     # -- watching ------------------------------------------------------------------
     def _load(self, pod: _Pod) -> bool:
