@@ -62,7 +62,7 @@ class GarbageCollector(Controller):
             and before is not None
             and m.meta(before).get("ownerReferences") == m.meta(event.object).get("ownerReferences")
         ):
-            keys = [k for k in keys if k[0] != DEPENDENT]
+            keys = [k for k in keys if cast(tuple[str, ...], k)[0] != DEPENDENT]
         if deleted:
             uid = m.meta(event.object).get("uid", "")
             keys += [
