@@ -243,6 +243,11 @@ class LocalRuntime(Runtime):
                 break
             await asyncio.sleep(0.01)
 
+    @property
+    def warm_ready(self) -> bool:
+        """Whether every warm fork server has its imports done (pods run warm from now)."""
+        return all(zygote.ready for zygote in self._zygotes.values())
+
     # -- admission -----------------------------------------------------------------
     def capacity(self) -> Capacity:
         return self._ledger.capacity
