@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def up(kflow_home: Path) -> Iterator[Path]:
     """A `kflow up` whose pods share its home (`$KFLOW_HOME`, outside /tmp)."""
+    yield from serve(kflow_home)
+
+
+def serve(kflow_home: Path, *options: str) -> Iterator[Path]:
     env = {**os.environ, "KFLOW_HOME": str(kflow_home), "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [
@@ -37,6 +41,7 @@ def up(kflow_home: Path) -> Iterator[Path]:
             str(kflow_home),
             "--port",
             str(free_port()),
+            *options,
         ],
         cwd=ROOT,
         env=env,
@@ -104,3 +109,31 @@ def test_run_pipeline_returns_typed_outputs_and_shows_cached_tasks(up: Path) -> 
         ):
             run_pipeline(src.failing, name="sdk-3", client=client, console=quiet)
         quiet.file.close()
+
+
+def test_pipeline_tasks_start_warm_unless_told_not_to(kflow_home: Path) -> None:
+    quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+    runs = iter(range(1000))
+
+    def started_warm(client: Client) -> bool:
+        name = f"w-{next(runs)}"
+        run = run_pipeline(
+            src.warmth, client=client, console=quiet, name=name, enable_caching=False
+        )
+        return bool(run.outputs["Output"])
+
+    for options, warm in (((), True), (("--no-warm-launchers",), False)):
+        home = kflow_home / ("warm" if warm else "cold")
+        home.mkdir()
+        server = serve(home, *options)
+        next(server)
+        try:
+            with Client(home=home) as client:
+                if warm:  # the fork server imports kfp as kflow starts: tasks before run cold
+                    wait_until(lambda c=client: started_warm(c), timeout=60, interval=0.5)
+                else:
+                    assert not started_warm(client)
+                    assert not (home / "runtime" / "zygote.log").exists()
+        finally:
+            next(server, None)
+    quiet.file.close()
