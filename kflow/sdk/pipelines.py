@@ -95,6 +95,13 @@ def _load_module_pipeline(path: Path, name: str | None) -> Any:
     return next(iter(found.values()))
 
 
+def _load_yaml(text: str) -> Any:
+    """YAML through libyaml when it is there: ten times faster than the pure-Python loader
+    on a compiled pipeline, which matters for a run of small steps."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)  # a safe loader either way
+
+
 def compile_pipeline(pipeline: Any, *, pipeline_name: str | None = None) -> Obj:
     """The pipeline-spec IR of a pipeline function, a `.py` file, or a compiled `.yaml`/`.json`."""
     if isinstance(pipeline, Mapping):
@@ -104,7 +111,7 @@ def compile_pipeline(pipeline: Any, *, pipeline_name: str | None = None) -> Obj:
         if not path.exists():
             raise PipelineError(f"{path}: no such file")
         if path.suffix in (".yaml", ".yml", ".json"):
-            body = yaml.safe_load(path.read_text())
+            body = _load_yaml(path.read_text())
             if not isinstance(body, dict):
                 raise PipelineError(f"{path}: not a pipeline spec")
             return body
@@ -114,7 +121,7 @@ def compile_pipeline(pipeline: Any, *, pipeline_name: str | None = None) -> Obj:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "pipeline.yaml"
         compiler.Compiler().compile(pipeline, str(target))
-        return dict(yaml.safe_load(target.read_text()))
+        return dict(_load_yaml(target.read_text()))
 
 
 def cli_arguments(spec: Obj, pairs: list[str]) -> dict[str, Any]:
