@@ -28,6 +28,7 @@ import psutil
 from rich.console import Console
 
 from kflow.sdk import Client, read_server_info
+from kflow.sdk.config import ServerUnavailable
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
 
@@ -139,7 +140,7 @@ class _Recorder:
         time.sleep(0.5)  # the watches connect before the clock starts
 
     def _watch(self, server: Server, kind: str) -> None:
-        with server.client() as kf:
+        with server.client() as kf, contextlib.suppress(ServerUnavailable):  # it stopped
             rv = kf.list(kind, namespace="default").resource_version
             for event in kf.watch(kind, namespace="default", resource_version=rv, timeout=600):
                 at = time.perf_counter()
