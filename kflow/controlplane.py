@@ -94,7 +94,12 @@ LOCAL_GATEWAY_PORT = 8080
 # Kubeflow installs into `kubeflow`, and tutorials (the seeds too) submit there
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "kubeflow")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
-LAUNCHER = WarmCommand(pipelines.PYTHON, pipelines.LAUNCHER_MODULE, pipelines.LAUNCHER_PRELOAD)
+LAUNCHER = WarmCommand(
+    pipelines.PYTHON,
+    pipelines.LAUNCHER_MODULE,
+    pipelines.LAUNCHER_PRELOAD,
+    pipelines.LAUNCHER_REHEARSAL,
+)
 """Pipeline tasks' pods start forked from a process with kfp imported (`docs/runtime.md`)."""
 
 

@@ -13,6 +13,8 @@ PYTHON = "python3"
 LAUNCHER_PRELOAD = ("kfp.dsl.executor", "kfp.dsl.kfp_config", "kfp.dsl.utils")
 """What `kflow up` imports in advance for launcher pods besides the launcher's own imports
 (what `kfp.dsl.executor_main` imports), so a warm launcher starts with them done."""
+LAUNCHER_REHEARSAL = "rehearse"
+"""The launcher's function a warm launcher's process runs before its task arrives."""
 CAPTURE_RESULT_ANNOTATION = "workflows.kflow.dev/capture-result"
 """Set to "false" in each task template's metadata: the workflow controller's annotation
 (`kflow.api.argo.contracts.ANNOTATION_CAPTURE_RESULT`, named here so the launcher never

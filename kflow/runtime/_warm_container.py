@@ -70,10 +70,19 @@ class Runner:
         env = dict(os.environ)
         os.environ.clear()
         os.environ.update(env)
-        for spec, code in self.mains.values():  # the module's body, as its import was
-            namespace = {"__name__": spec.name, "__spec__": spec, "__file__": spec.origin}
+        for command in self.commands:  # the module's body, as its import was
+            spec, code = self.mains.get(command.module, (None, None))
+            if spec is None or code is None:
+                continue
+            namespace: dict[str, Any] = {
+                "__name__": spec.name,
+                "__spec__": spec,
+                "__file__": spec.origin,
+            }
             with contextlib.suppress(Exception):
                 exec(code, namespace)
+                if command.rehearsal:
+                    namespace[command.rehearsal]()
 
     def accepts(self, argv: list[str], env: dict[str, str], cwd: str) -> bool:
         return (

@@ -34,15 +34,23 @@ class WarmCommand:
     interpreter: str  # the command word as containers spell it, e.g. "python3"
     module: str  # the module run with -m
     preload: tuple[str, ...] = ()  # imported in advance besides the module's own imports
+    # a function of the module that a forked process calls before its container arrives,
+    # doing what every run does first on nothing (so that memory is its own); "" for none
+    rehearsal: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return {"interpreter": self.interpreter, "module": self.module, "preload": self.preload}
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> WarmCommand:
         preload = data.get("preload") or ()
         assert isinstance(preload, (list, tuple))
-        return cls(str(data["interpreter"]), str(data["module"]), tuple(map(str, preload)))
+        return cls(
+            str(data["interpreter"]),
+            str(data["module"]),
+            tuple(map(str, preload)),
+            str(data.get("rehearsal") or ""),
+        )
 
 
 def matching(argv: Sequence[str], commands: Iterable[WarmCommand]) -> WarmCommand | None:

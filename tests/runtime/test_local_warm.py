@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import psutil
+import pytest
 
 from kflow.runtime.interface import Container
 from kflow.runtime.local import LocalRuntime
@@ -200,3 +201,21 @@ def test_a_warm_pod_is_adopted_by_the_next_runtime(tmp_path: pathlib.Path) -> No
 
     uid, pid = asyncio.run(first())
     asyncio.run(second(uid, pid))
+
+
+def test_a_waiting_process_rehearses_before_its_container_arrives(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mark = tmp_path / "rehearsed"
+    monkeypatch.setenv("WARM_PROBE_REHEARSAL_MARK", str(mark))  # kflow's environment
+    rehearsing = WarmCommand(PY, PROBE, WARM.preload, rehearsal="rehearse")
+
+    async def main() -> None:
+        async with running(tmp_path / "data", warm=[rehearsing]) as (rt, _):
+            await warm_runtime(rt)
+            uid, report = await run_to_end(rt, probe("0"))
+            assert report["warm"] and phase(rt, uid) == "Succeeded"
+            # the container's own process rehearsed before it became the container
+            assert str(report["pid"]) in mark.read_text().split()
+
+    asyncio.run(main())
