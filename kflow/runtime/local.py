@@ -12,8 +12,9 @@ data dir after each status write (prompt: pod start latency matters), and a slow
 poll compares status-file mtimes and checks that each shim still holds its lock,
 which catches everything the FIFO missed and shims that died.
 
-Pods whose container runs a configured warm command (`warm.py`: kflow's pipeline
-launcher) are handed to a warm fork server instead of the spare (`_zygotes.py`), so
+A pod's shim is a spare started before it (`_spares.py`). Pods whose container runs a
+configured warm command (`warm.py`: kflow's pipeline launcher) are handed to a warm
+fork server instead (`_zygotes.py`), so
 the container starts as a fork with its imports done; when that server is not ready
 or gone, they run as written.
 
@@ -33,15 +34,12 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import stat
-import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import orjson
 
-import kflow
 from kflow.api.errors import BadRequest, NotFound
 from kflow.runtime import (
     _capacity,
@@ -51,6 +49,7 @@ from kflow.runtime import (
     _podstatus,
     _ports,
     _proc,
+    _spares,
     _zygotes,
 )
 from kflow.runtime.interface import (
@@ -69,7 +68,6 @@ PORT_ENV_PREFIX = _ports.PORT_ENV_PREFIX
 port_env = _ports.port_env
 MOUNT_MODES = ("auto", "namespace", "symlink")
 _STOP_MARGIN = 10.0  # seconds past the grace period before the runtime kills a shim itself
-_PACKAGE_ROOT = str(pathlib.Path(kflow.__file__).resolve().parent.parent)
 ZYGOTE_LOG = "zygote.log"
 
 
@@ -173,11 +171,9 @@ class LocalRuntime(Runtime):
         self._pods: dict[str, _Pod] = {}
         # mount points a removed pod made while others still used them: removed later
         self._left_paths: list[str] = []
-        self._children: set[int] = set()  # spawned spares; they detach at once, we reap them
+        self._children: set[int] = set()  # processes we started; we reap them
         self._fifo_rest = b""  # an unfinished line read from the FIFO
-        self._spare: tuple[int, int] | None = None  # (pid, socket fd) of the waiting shim
-        self._refilling: asyncio.Future[tuple[int, int]] | None = None  # the next spare
-        self._closed = False
+        self._spares = _spares.Spares(self._children.add)
         self._on_change: PodChanged = lambda uid: None
         self._on_event: EventSink = lambda event: None
         self._fifo_fds: tuple[int, int] | None = None
@@ -208,7 +204,7 @@ class LocalRuntime(Runtime):
         for pod in list(self._pods.values()):
             self._check_alive(pod)
             self._sync(pod, force=True)
-        self._make_spare()
+        self._spares.start(self._loop)
         for interpreter in dict.fromkeys(c.interpreter for c in self._warm):
             commands = [c for c in self._warm if c.interpreter == interpreter]
             zygote = _zygotes.Zygote(interpreter, commands, str(self._dir / ZYGOTE_LOG))
@@ -217,7 +213,6 @@ class LocalRuntime(Runtime):
         self._poller = asyncio.create_task(self._poll())
 
     async def close(self) -> None:
-        self._closed = True
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -229,12 +224,7 @@ class LocalRuntime(Runtime):
             for fd in self._fifo_fds:
                 os.close(fd)
             self._fifo_fds = None
-        if self._refilling is not None:
-            with contextlib.suppress(Exception):
-                await self._refilling  # kept by its callback, closed just below
-        if self._spare is not None:
-            os.close(self._spare[1])  # the spare reads EOF and exits
-            self._spare = None
+        await self._spares.close()
         for zygote in self._zygotes.values():
             zygote.close()  # it reads EOF and exits; the shims it forked live on
         for _ in range(200):  # spares detach within milliseconds of starting
@@ -296,53 +286,6 @@ class LocalRuntime(Runtime):
         _disk.write_json(str(pod_dir / _disk.LAUNCH), launch, mode=0o600)
         self._hand_off(entry)
 
-    def _spawn_spare(self) -> tuple[int, int]:
-        """Start a shim that waits for its pod, so the next pod skips interpreter start-up;
-        (its pid, our end of its socket). posix_spawn returns once the shim has exec'd,
-        which takes milliseconds: on the event loop only when no spare is ready."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        argv = [sys.executable, "-S", "-m", "kflow.runtime._shim", "--spare"]
-        try:
-            pid = os.posix_spawn(
-                sys.executable,
-                argv,
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_DUP2, theirs.fileno(), 0),
-                    (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, 1, 2),
-                ],
-                setsid=True,
-            )
-        finally:
-            theirs.close()
-        return pid, ours.detach()
-
-    def _keep_spare(self, spare: tuple[int, int]) -> None:
-        self._children.add(spare[0])
-        if self._spare is None and not self._closed:
-            self._spare = spare
-        else:
-            os.close(spare[1])  # not needed: it reads EOF and exits
-
-    def _make_spare(self) -> None:
-        self._keep_spare(self._spawn_spare())
-
-    def _refill_spare(self) -> None:
-        """Start the next spare in a worker thread, so the event loop never waits for it."""
-        if self._loop is None or self._refilling is not None or self._spare is not None:
-            return
-        self._refilling = self._loop.run_in_executor(None, self._spawn_spare)
-
-        def kept(done: asyncio.Future[tuple[int, int]]) -> None:
-            self._refilling = None
-            if not done.cancelled() and done.exception() is None:
-                self._keep_spare(done.result())
-
-        self._refilling.add_done_callback(kept)
-
     def _start_zygote(self, zygote: _zygotes.Zygote) -> None:
         assert self._loop is not None
         pid = zygote.start(self._loop)
@@ -370,21 +313,10 @@ class LocalRuntime(Runtime):
             except BlockingIOError:
                 return  # a shim already runs this pod
             zygote = self._zygote_for(pod.launch) if self._zygotes else None
-            if zygote is not None and zygote.hand_off(pod.dir, lock):
-                return
-            if self._spare is None:
-                self._make_spare()
-            assert self._spare is not None
-            _, fd = self._spare
-            self._spare = None
-            sock = socket.socket(fileno=fd)
-            try:
-                socket.send_fds(sock, [pod.dir.encode()], [lock])
-            finally:
-                sock.close()
+            if zygote is None or not zygote.hand_off(pod.dir, lock):
+                self._spares.hand_off(pod.dir, lock)
         finally:
             os.close(lock)
-        self._refill_spare()  # the next spare starts while this pod does
 
     # -- watching ------------------------------------------------------------------
     def _load(self, pod: _Pod) -> bool:
