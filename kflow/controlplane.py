@@ -66,12 +66,14 @@ from kflow.controllers.workflows import (
     WorkflowController,
     register_workflow_validation,
 )
+from kflow.pipelines import contract as pipelines
 from kflow.pipelines.contract import REPOSITORY_ENV
 from kflow.pipelines.memory_metadata import MemoryPipelineMetadata
 from kflow.pipelines.metadata import PipelineMetadata
 from kflow.pipelines.sqlite_metadata import SQLitePipelineMetadata
 from kflow.runtime.interface import Runtime
 from kflow.runtime.local import LocalRuntime
+from kflow.runtime.warm import WarmCommand
 from kflow.server.app import create_app
 from kflow.server.grpc_gateway import GrpcGateway
 from kflow.server.identity import Identity, TokenAuthenticator
@@ -98,6 +100,13 @@ LOCAL_GATEWAY_PORT = 8080
 # Kubeflow installs into `kubeflow`, and tutorials (the seeds too) submit there
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "kubeflow")
 ADMIN = Identity(user="kflow-admin", groups=["system:masters", "system:authenticated"])
+LAUNCHER = WarmCommand(
+    pipelines.PYTHON,
+    pipelines.LAUNCHER_MODULE,
+    pipelines.LAUNCHER_PRELOAD,
+    pipelines.LAUNCHER_REHEARSAL,
+)
+"""Pipeline tasks' pods start forked from a process with kfp imported (`docs/runtime.md`)."""
 
 
 def default_home() -> Path:
@@ -232,9 +241,11 @@ class ControlPlane:
         token: str | None = None,
         url: str | None = None,
         artifact_repository: str | None = None,
+        warm_launchers: bool = True,
     ) -> None:
         """`url` is where clients reach the server (InferenceServices' `status.url` use it);
-        `artifact_repository` is a URL every stored artifact is also uploaded to."""
+        `artifact_repository` is a URL every stored artifact is also uploaded to;
+        `warm_launchers` starts pipeline tasks forked from a process with kfp imported."""
         self.paths = Paths(home)
         home.mkdir(parents=True, exist_ok=True)
         if observations is None:  # next to the objects: the same database, or memory
@@ -250,7 +261,11 @@ class ControlPlane:
         environment = pod_env(self.paths)
         if artifact_repository:  # pipeline tasks upload there too (their default root)
             environment[REPOSITORY_ENV] = artifact_repository
-        self.runtime = runtime or LocalRuntime(self.paths.runtime, pod_env=environment)
+        self.runtime = runtime or LocalRuntime(
+            self.paths.runtime,
+            pod_env=environment,
+            warm=[LAUNCHER] if warm_launchers else [],
+        )
         self.token = token
         self.recorder = EventRecorder(self.store)
         self.manager = Manager(self.store)
@@ -407,6 +422,7 @@ def run(
     port: int = DEFAULT_PORT,
     home: Path | None = None,
     *,
+    warm_launchers: bool = True,
     echo: Callable[[str], None] = print,
     artifact_repository: str | None = None,
 ) -> None:
@@ -422,7 +438,13 @@ def run(
     url = f"https://{shown_host}:{port}"
     document = kubeconfig_document(url, token, ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(document, sort_keys=False))
-    plane = ControlPlane(paths.home, token=token, url=url, artifact_repository=artifact_repository)
+    plane = ControlPlane(
+        paths.home,
+        token=token,
+        url=url,
+        artifact_repository=artifact_repository,
+        warm_launchers=warm_launchers,
+    )
 
     async def main() -> None:
         await plane.start()

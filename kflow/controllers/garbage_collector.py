@@ -43,6 +43,10 @@ class GarbageCollector(Controller):
     def __init__(self, store: Store, kinds: Registry = registry) -> None:
         self.store = store
         self.kinds = kinds
+        # (resource, namespace, name) -> uid of every object this watch has seen: an
+        # owner is known to exist without reading it (a workflow's body can be a megabyte,
+        # and each of its thousand pods asks); an owner not seen yet is read from the store
+        self._uids: dict[tuple[str, str, str], str] = {}
 
     def watches(self) -> list[WatchSpec]:
         return [WatchSpec(None, self._keys_for)]
@@ -55,7 +59,19 @@ class GarbageCollector(Controller):
 
     def _keys_for(self, event: WatchEvent) -> list[Hashable]:
         deleted = event.type is EventType.DELETED
+        seen = (event.resource, m.namespace_of(event.object), m.name_of(event.object))
+        if deleted:
+            self._uids.pop(seen, None)
+        else:
+            self._uids[seen] = str(m.meta(event.object).get("uid") or "")
         keys = self._keys_for_object(event.resource, event.object, deleted=deleted)
+        before = event.previous
+        if (  # owners are checked when references change; a gone owner wakes its dependents
+            event.type is EventType.MODIFIED
+            and before is not None
+            and m.meta(before).get("ownerReferences") == m.meta(event.object).get("ownerReferences")
+        ):
+            keys = [k for k in keys if cast(tuple[str, ...], k)[0] != DEPENDENT]
         if deleted:
             uid = m.meta(event.object).get("uid", "")
             keys += [
@@ -109,11 +125,14 @@ class GarbageCollector(Controller):
         if owner is None:
             return True  # a kind we don't serve: never judge it
         resource, namespaced = owner
-        try:
-            found = self.store.get(resource, namespace if namespaced else "", ref.get("name", ""))
-        except NotFound:
-            return False
-        return bool(m.meta(found).get("uid") == ref.get("uid"))
+        key = (resource, namespace if namespaced else "", str(ref.get("name", "")))
+        uid = self._uids.get(key)
+        if uid is None:
+            try:
+                uid = str(m.meta(self.store.get(*key)).get("uid") or "")
+            except NotFound:
+                return False
+        return uid == ref.get("uid")
 
     def _check_dependent(self, resource: str, obj: dict[str, Any]) -> Result:
         md = m.meta(obj)

@@ -177,3 +177,6 @@ class Manager:
             queue.forget(key)
             if result.requeue_after is not None:
                 queue.add_after(key, result.requeue_after)
+            # a queue that is never empty never suspends `get`: yield, so requests and
+            # watch events are served between reconciles (a thousand new pods at once)
+            await asyncio.sleep(0)

@@ -10,6 +10,15 @@ from __future__ import annotations
 LAUNCHER_MODULE = "kflow.pipelines.launcher"
 """What each task's container runs: `python3 -m kflow.pipelines.launcher`."""
 PYTHON = "python3"
+LAUNCHER_PRELOAD = ("kfp.dsl.executor", "kfp.dsl.kfp_config", "kfp.dsl.utils")
+"""What `kflow up` imports in advance for launcher pods besides the launcher's own imports
+(what `kfp.dsl.executor_main` imports), so a warm launcher starts with them done."""
+LAUNCHER_REHEARSAL = "rehearse"
+"""The launcher's function a warm launcher's process runs before its task arrives."""
+CAPTURE_RESULT_ANNOTATION = "workflows.kflow.dev/capture-result"
+"""Set to "false" in each task template's metadata: the workflow controller's annotation
+(`kflow.api.argo.contracts.ANNOTATION_CAPTURE_RESULT`, named here so the launcher never
+imports the API) for a step whose stdout is not kept as `outputs.result`."""
 
 OUTPUTS_DIR = "/tmp/kflow/outputs"
 """Where the launcher writes each output for Argo's `valueFrom.path` (one file per output);

@@ -154,6 +154,9 @@ def container_template(
     )
     template: Template = {
         "name": name,
+        # outputs travel as files: no copy of stdout for `outputs.result`, so the pod
+        # runs the launcher itself (which the local runtime can start warm)
+        "metadata": {"annotations": {contract.CAPTURE_RESULT_ANNOTATION: "false"}},
         "inputs": {"parameters": [{"name": i} for i in inputs]},
         "outputs": {"parameters": outputs},
         "container": container,

@@ -26,6 +26,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -196,7 +197,7 @@ def open_metadata() -> PipelineMetadata:
     return SQLitePipelineMetadata(directory / contract.DATABASE_FILE)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m kflow.pipelines.launcher")
     parser.add_argument("--task", required=True, help="the task's spec (JSON)")
     parser.add_argument("--input", action="append", default=[], help="NAME=VALUE, per input")
@@ -204,7 +205,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-name", default="", help="the run (Workflow) name")
     parser.add_argument("--run-uid", default="", help="the run (Workflow) uid")
     parser.add_argument("--run-namespace", default="", help="the run (Workflow) namespace")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def rehearse() -> None:
+    """What every task does first, done on nothing: the local runtime calls it in a
+    process forked for a warm launcher before its task arrives (contract.LAUNCHER_REHEARSAL),
+    so the memory these steps write is that process's own when the task runs (after a
+    fork, each first write to a page copies it). No effect outside this process."""
+    _parser().parse_args(["--task", "{}", "--input", "x=1"])
+    executor = argparse.ArgumentParser(description="kfp's executor_main parses its own")
+    executor.add_argument("--executor_input", type=str, help="JSON")
+    executor.parse_known_args(["--executor_input", "{}"])
+    json.loads(json.dumps({"inputs": {"parameterValues": {"x": 1}}, "outputs": {}}, indent=4))
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE TABLE t (a TEXT)")
+        db.execute("INSERT INTO t VALUES ('a')")
+        db.execute("SELECT a FROM t").fetchall()
+    compile("def step(x: int) -> int:\n    return x\n", "<rehearsal>", "exec")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         spec = json.loads(args.task)
         spec["run"] = {"name": args.run_name, "uid": args.run_uid, "namespace": args.run_namespace}

@@ -9,13 +9,15 @@
 
 An execution and its links commit in one `BEGIN IMMEDIATE` transaction. The file is
 opened like the object store opens it (WAL, `synchronous=NORMAL`, a busy timeout),
-so every task's launcher — one process each — can write to it at once.
+so every task's launcher — one process each — can write to it at once; the tables
+are created only when they are missing, so opening takes no write lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -54,6 +56,7 @@ _SCHEMA = (
         PRIMARY KEY (digest, direction, execution)
     ) WITHOUT ROWID""",
 )
+_SCHEMA_NAMES = tuple(re.findall(r"IF NOT EXISTS (\w+)", " ".join(_SCHEMA)))
 _COLUMNS = (
     "id, run, run_name, pipeline, task, state, created, cache_key, cached_from, inputs, outputs,"
     " namespace"
@@ -87,17 +90,31 @@ class SQLitePipelineMetadata(PipelineMetadata):
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self._write() as conn:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                columns = {r[1] for r in conn.execute("PRAGMA table_info(pipeline_executions)")}
-                if "namespace" not in columns:  # a database from before runs had namespaces
+            if not self._has_schema():  # read first: every task opens this database
+                with self._write() as conn:
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(pipeline_executions)")}
+            if "namespace" not in columns:  # a database from before runs had namespaces
+                with self._write() as conn:
                     conn.execute(
                         "ALTER TABLE pipeline_executions ADD COLUMN namespace TEXT NOT NULL DEFAULT ''"
                     )
         except BaseException:
             self.close()
             raise
+
+    def _has_schema(self) -> bool:
+        names = _SCHEMA_NAMES
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT count(*) FROM sqlite_master WHERE name IN ({','.join('?' * len(names))})",
+                names,
+            )
+            .fetchone()
+        )
+        return bool(row[0] == len(names))
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

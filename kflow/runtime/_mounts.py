@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import functools
 import os
 from typing import Any
 
@@ -227,8 +228,10 @@ def enter_namespace(mounts: list[Mount]) -> None:
             _check(_LIBC.mount(None, dst, None, flags_ro, None), f"read-only remount of {target}")
 
 
+@functools.cache
 def namespaces_available() -> bool:
-    """Whether this process may create a private mount namespace (probed in a child)."""
+    """Whether this process may create a private mount namespace (probed in a child,
+    once: the warm fork server probes before it forks, so its shims never fork for it)."""
     pid = os.fork()
     if pid == 0:
         try:

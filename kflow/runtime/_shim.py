@@ -15,7 +15,9 @@ for a pod directory and that pod's already-locked `shim.lock` descriptor, so a n
 pod costs no interpreter start-up and the lock is held from the moment of hand-off.
 On SIGTERM the shim reads `stop.json` (the grace period), forwards SIGTERM to every
 container's process group, SIGKILLs them at the deadline, records the final state
-and exits.
+and exits. A shim forked by the warm fork server (`_zygote.py`) is given a `Runner`:
+a container it accepts runs in the forked process instead of being exec'd; every
+other step is the same.
 """
 
 from __future__ import annotations
@@ -28,11 +30,38 @@ import signal
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
 from kflow.runtime import _disk, _mounts, _podstatus, _proc
 
 NO_COMMAND = "no command: the image is recorded, not pulled, so a command is required"
+
+
+class Runner(Protocol):
+    """Runs some containers' commands in the forked container process, without exec."""
+
+    def accepts(self, argv: list[str], env: dict[str, str], cwd: str) -> bool: ...
+
+    def run(self, argv: list[str], env: dict[str, str]) -> NoReturn: ...
+
+
+class Prepared(Protocol):
+    """A child forked ahead of its pod, waiting to become a warm container."""
+
+    def go(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+        mounts: list[_mounts.Mount],
+        log_fd: int,
+        err_w: int,
+    ) -> int | None:
+        """Hand it the container (`become_container`'s arguments); its pid, or None if
+        it is gone (then fork as usual)."""
+
+    def discard(self) -> None:
+        """It will not be needed: it exits."""
 
 
 class Box:
@@ -54,9 +83,57 @@ class Box:
         self.pulled = False
 
 
+def become_container(
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    mounts: list[_mounts.Mount],
+    log_fd: int,
+    err_w: int,
+    runner: Runner | None,
+) -> NoReturn:
+    """In a container's own process, from its fork to exec (or to a warm run): its
+    signals, process group, mounts, working directory and stdio; a failure is
+    reported on `err_w` as "<reason>\\0<message>"."""
+    reason = "CreateContainerError"
+    try:
+        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGINT, signal.SIGPIPE, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        os.setpgid(0, 0)
+        if mounts:
+            _mounts.enter_namespace(mounts)
+        os.makedirs(cwd, exist_ok=True)
+        os.chdir(cwd)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        reason = "StartError"
+        if runner is not None and runner.accepts(argv, env, cwd):
+            os.close(err_w)  # as a successful exec would: nothing to report
+            runner.run(argv, env)
+        os.execvpe(argv[0], argv, env)
+    except FileNotFoundError as e:
+        msg = (
+            f'exec: "{argv[0]}": executable file not found in $PATH'
+            if reason == "StartError"
+            else str(e)
+        )
+        os.write(err_w, f"{reason}\0{msg}".encode())
+    except BaseException as e:
+        os.write(err_w, f"{reason}\0{e}".encode())
+    finally:
+        os._exit(127)
+
+
 class Shim:
-    def __init__(self, pod_dir: str) -> None:
+    def __init__(
+        self, pod_dir: str, runner: Runner | None = None, prepared: Prepared | None = None
+    ) -> None:
         self.dir = pod_dir
+        self.runner = runner
+        self.prepared = prepared
         self.launch: dict[str, Any] = _disk.read_json(os.path.join(pod_dir, _disk.LAUNCH))
         rt = self.launch["runtime"]
         self.uid: str = self.launch["uid"]
@@ -165,42 +242,16 @@ class Shim:
         env = self.env(box.spec)
         cwd = box.spec["working_dir"] or self.launch["runtime"]["cwd"]
         err_r, err_w = os.pipe()  # close-on-exec: EOF means exec succeeded
-        pid = os.fork()
-        if pid == 0:  # the container, until exec
-            reason = "CreateContainerError"
-            try:
+        pid = None
+        warm = self.runner is not None and self.runner.accepts(argv, env, cwd)
+        if warm and self.prepared is not None:  # a child forked ahead waits: no fork now
+            prepared, self.prepared = self.prepared, None
+            pid = prepared.go(argv, env, cwd, mounts, log_fd, err_w)
+        if pid is None:
+            pid = os.fork()
+            if pid == 0:  # the container, until exec
                 os.close(err_r)
-                for sig in (
-                    signal.SIGTERM,
-                    signal.SIGCHLD,
-                    signal.SIGINT,
-                    signal.SIGPIPE,
-                    signal.SIGHUP,
-                ):
-                    signal.signal(sig, signal.SIG_DFL)
-                signal.set_wakeup_fd(-1)
-                os.setpgid(0, 0)
-                if mounts:
-                    _mounts.enter_namespace(mounts)
-                os.makedirs(cwd, exist_ok=True)
-                os.chdir(cwd)
-                null = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(null, 0)
-                os.dup2(log_fd, 1)
-                os.dup2(log_fd, 2)
-                reason = "StartError"
-                os.execvpe(argv[0], argv, env)
-            except FileNotFoundError as e:
-                msg = (
-                    f'exec: "{argv[0]}": executable file not found in $PATH'
-                    if reason == "StartError"
-                    else str(e)
-                )
-                os.write(err_w, f"{reason}\0{msg}".encode())
-            except BaseException as e:
-                os.write(err_w, f"{reason}\0{e}".encode())
-            finally:
-                os._exit(127)
+                become_container(argv, env, cwd, mounts, log_fd, err_w, self.runner)
         # also here, so a signal right after fork finds the group (fails if the child
         # already exec'd, which is fine)
         with contextlib.suppress(OSError):
@@ -372,6 +423,8 @@ class Shim:
             if self.dirty:
                 self.write_status()
             if all(b.done for b in self.boxes) and not any(b.pid for b in self.all_boxes()):
+                if self.prepared is not None:
+                    self.prepared.discard()
                 return
             deadlines = [b.restart_at for b in self.all_boxes() if b.restart_at is not None]
             if self.kill_at is not None:
@@ -396,17 +449,22 @@ def _receive() -> str:
         sys.exit(0)  # the runtime went away before it needed us
     os.set_inheritable(fds[0], False)
     sock.detach()
+    pod_dir = msg.decode()
+    attach(pod_dir)
+    return pod_dir
+
+
+def attach(pod_dir: str) -> None:
+    """stdin from /dev/null, stdout and stderr into the pod's shim.log."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    pod_dir = msg.decode()
     log = os.open(
         os.path.join(pod_dir, _disk.SHIM_LOG), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
     )
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
-    return pod_dir
 
 
 def main() -> None:

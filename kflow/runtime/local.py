@@ -12,6 +12,12 @@ data dir after each status write (prompt: pod start latency matters), and a slow
 poll compares status-file mtimes and checks that each shim still holds its lock,
 which catches everything the FIFO missed and shims that died.
 
+A pod's shim is a spare started before it (`_spares.py`). Pods whose container runs a
+configured warm command (`warm.py`: kflow's pipeline launcher) are handed to a warm
+fork server instead (`_zygotes.py`), so
+the container starts as a fork with its imports done; when that server is not ready
+or gone, they run as written.
+
 Containers get `KFLOW_POD_IP=127.0.0.1` and `KFLOW_PORT_<containerPort>=<host port>`
 in their env (see `_ports.py`): ports are on loopback, and a declared port keeps its
 number unless something else holds it.
@@ -28,17 +34,24 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import stat
-import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 
-import kflow
 from kflow.api.errors import BadRequest, NotFound
-from kflow.runtime import _capacity, _disk, _logs, _mounts, _podstatus, _ports, _proc
+from kflow.runtime import (
+    _capacity,
+    _disk,
+    _logs,
+    _mounts,
+    _podstatus,
+    _ports,
+    _proc,
+    _spares,
+    _zygotes,
+)
 from kflow.runtime.interface import (
     AdmissionResult,
     Capacity,
@@ -48,13 +61,14 @@ from kflow.runtime.interface import (
     Runtime,
     RuntimeEvent,
 )
+from kflow.runtime.warm import WarmCommand, matching
 
 POD_IP_ENV = _ports.POD_IP_ENV
 PORT_ENV_PREFIX = _ports.PORT_ENV_PREFIX
 port_env = _ports.port_env
 MOUNT_MODES = ("auto", "namespace", "symlink")
 _STOP_MARGIN = 10.0  # seconds past the grace period before the runtime kills a shim itself
-_PACKAGE_ROOT = str(pathlib.Path(kflow.__file__).resolve().parent.parent)
+ZYGOTE_LOG = "zygote.log"
 
 
 @dataclasses.dataclass
@@ -117,7 +131,8 @@ class LocalRuntime(Runtime):
     `backoff_base`/`backoff_cap`/`backoff_reset` are the crash-loop backoff (kubelet:
     10 s doubling to 300 s, forgiven after 10 min of running); `mount_mode` is "auto"
     (mount namespaces when available, else symlinks), "namespace" or "symlink";
-    `poll_interval` is how often shims' liveness and missed changes are checked.
+    `poll_interval` is how often shims' liveness and missed changes are checked;
+    `warm` are the commands whose containers start forked from a warm process.
     """
 
     def __init__(
@@ -131,6 +146,7 @@ class LocalRuntime(Runtime):
         mount_mode: str = "auto",
         poll_interval: float = 0.25,
         pod_env: Mapping[str, str] | None = None,
+        warm: Sequence[WarmCommand] = (),
     ) -> None:
         if backoff_base <= 0:
             raise ValueError(f"backoff_base must be positive, got {backoff_base}")
@@ -152,14 +168,16 @@ class LocalRuntime(Runtime):
         # what every pod sees beside kflow's own environment (a pod's spec overrides it):
         # e.g. KFLOW_HOME, so a launcher in a pod finds the data dir of the kflow that ran it
         self._pod_env = dict(pod_env or {})
+        self._warm = tuple(warm)
+        self._zygotes: dict[str, _zygotes.Zygote] = {}  # by interpreter word
         self._ledger = _capacity.Ledger(capacity or _capacity.detect())
         self._ports = _ports.Ports()
         self._pods: dict[str, _Pod] = {}
         # mount points a removed pod made while others still used them: removed later
         self._left_paths: list[str] = []
-        self._children: set[int] = set()  # spawned spares; they detach at once, we reap them
+        self._children: set[int] = set()  # processes we started; we reap them
         self._fifo_rest = b""  # an unfinished line read from the FIFO
-        self._spare: tuple[int, int] | None = None  # (pid, socket fd) of the waiting shim
+        self._spares = _spares.Spares(self._children.add)
         self._on_change: PodChanged = lambda uid: None
         self._on_event: EventSink = lambda event: None
         self._fifo_fds: tuple[int, int] | None = None
@@ -190,7 +208,12 @@ class LocalRuntime(Runtime):
         for pod in list(self._pods.values()):
             self._check_alive(pod)
             self._sync(pod, force=True)
-        self._make_spare()
+        self._spares.start(self._loop)
+        for interpreter in dict.fromkeys(c.interpreter for c in self._warm):
+            commands = [c for c in self._warm if c.interpreter == interpreter]
+            zygote = _zygotes.Zygote(interpreter, commands, str(self._dir / ZYGOTE_LOG))
+            self._zygotes[interpreter] = zygote
+            self._start_zygote(zygote)
         self._poller = asyncio.create_task(self._poll())
 
     async def close(self) -> None:
@@ -205,14 +228,19 @@ class LocalRuntime(Runtime):
             for fd in self._fifo_fds:
                 os.close(fd)
             self._fifo_fds = None
-        if self._spare is not None:
-            os.close(self._spare[1])  # the spare reads EOF and exits
-            self._spare = None
+        await self._spares.close()
+        for zygote in self._zygotes.values():
+            zygote.close()  # it reads EOF and exits; the shims it forked live on
         for _ in range(200):  # spares detach within milliseconds of starting
             self._reap()
             if not self._children:
                 break
             await asyncio.sleep(0.01)
+
+    @property
+    def warm_ready(self) -> bool:
+        """Whether every warm fork server has its imports done (pods run warm from now)."""
+        return all(zygote.ready for zygote in self._zygotes.values())
 
     # -- admission -----------------------------------------------------------------
     def capacity(self) -> Capacity:
@@ -262,49 +290,37 @@ class LocalRuntime(Runtime):
         _disk.write_json(str(pod_dir / _disk.LAUNCH), launch, mode=0o600)
         self._hand_off(entry)
 
-    def _make_spare(self) -> None:
-        """Start a shim that waits for its pod, so the next pod skips interpreter start-up."""
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        argv = [sys.executable, "-S", "-m", "kflow.runtime._shim", "--spare"]
-        pid = os.posix_spawn(
-            sys.executable,
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, theirs.fileno(), 0),
-                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
-        theirs.close()
-        self._children.add(pid)
-        self._spare = (pid, ours.detach())
+    def _start_zygote(self, zygote: _zygotes.Zygote) -> None:
+        assert self._loop is not None
+        pid = zygote.start(self._loop)
+        if pid is not None:
+            self._children.add(pid)  # reaped by the poll loop once it exits
+
+    def _zygote_for(self, launch: dict[str, Any]) -> _zygotes.Zygote | None:
+        """The warm fork server for this pod, when one of its containers runs warm."""
+        for box in launch["containers"] + launch["init_containers"]:
+            command = matching([*box["command"], *box["args"]], self._warm)
+            if command is not None:
+                zygote = self._zygotes.get(command.interpreter)
+                if zygote is not None and zygote.restart_due():
+                    self._start_zygote(zygote)  # ready for the pods after this one
+                return zygote
+        return None
 
     def _hand_off(self, pod: _Pod) -> None:
-        """Give the pod to the spare shim, with its lock already held (no adoption race)."""
+        """Give the pod to the spare shim, with its lock already held (no adoption race);
+        a pod that runs a warm command goes to the warm fork server when it can take it."""
         lock = os.open(os.path.join(pod.dir, _disk.LOCK), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return  # a shim already runs this pod
-            if self._spare is None:
-                self._make_spare()
-            assert self._spare is not None
-            _, fd = self._spare
-            self._spare = None
-            sock = socket.socket(fileno=fd)
-            try:
-                socket.send_fds(sock, [pod.dir.encode()], [lock])
-            finally:
-                sock.close()
+            zygote = self._zygote_for(pod.launch) if self._zygotes else None
+            if zygote is None or not zygote.hand_off(pod.dir, lock):
+                self._spares.hand_off(pod.dir, lock)
         finally:
             os.close(lock)
-        if self._loop is not None:  # within the loop: the next spare starts while this pod does
-            self._make_spare()
 
     # -- watching ------------------------------------------------------------------
     def _load(self, pod: _Pod) -> bool:

@@ -376,7 +376,7 @@ class EngineStore(Store):
     ) -> Watch:
         labels = labels or LabelSelector()
         fields = fields or FieldSelector()
-        sub = self.hub.subscribe()  # first, so nothing falls between replay and live
+        sub = self.hub.subscribe(resource)  # first: nothing falls between replay and live
         try:
             initial, after = self._replay(resource, namespace, resource_version, labels, fields)
         except Exception:

@@ -21,15 +21,30 @@ from kflow.store.interface import EventType, Obj, Watch, WatchEvent
 
 
 class Subscriber:
-    """A watch's inbox, fed from any thread, drained on its event loop."""
+    """A watch's inbox, fed from any thread, drained on its event loop.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    It takes only its watch's resource (every resource when None), and a commit's
+    events arrive in one hand-over: waking an event loop from another thread costs a
+    system call, and a store with twenty watches open makes every write wake them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, resource: str | None = None) -> None:
         self.loop = loop
+        self.resource = resource
         self.queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
 
     def push(self, event: WatchEvent | None) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is gone: nobody listens
             self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+
+    def push_all(self, events: list[WatchEvent]) -> None:
+        wanted = [e for e in events if self.resource is None or e.resource == self.resource]
+        if wanted:
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self._put_all, wanted)
+
+    def _put_all(self, events: list[WatchEvent]) -> None:
+        for event in events:
+            self.queue.put_nowait(event)
 
 
 class WatchHub:
@@ -39,8 +54,8 @@ class WatchHub:
         self._lock = threading.Lock()
         self._subscribers: set[Subscriber] = set()
 
-    def subscribe(self) -> Subscriber:
-        sub = Subscriber(asyncio.get_running_loop())
+    def subscribe(self, resource: str | None = None) -> Subscriber:
+        sub = Subscriber(asyncio.get_running_loop(), resource)
         with self._lock:
             self._subscribers.add(sub)
         return sub
@@ -53,8 +68,7 @@ class WatchHub:
         with self._lock:
             subs = list(self._subscribers)
         for sub in subs:
-            for event in events:
-                sub.push(event)
+            sub.push_all(events)
 
     def close_all(self) -> None:
         with self._lock:

@@ -207,3 +207,16 @@ def launcher_cases(path: str = "/var/tmp/none") -> None:
     uses_yaml(text="k: v")
     dsl.importer(artifact_uri=path, artifact_class=Dataset, metadata={"source": path})
     fail(message="boom")
+
+
+@dsl.component(base_image=IMAGE)
+def started_warm() -> bool:
+    import sys
+
+    # imported only by the local runtime's warm fork server, never by the launcher
+    return "kflow.runtime._warm_container" in sys.modules
+
+
+@dsl.pipeline(name="warmth")
+def warmth() -> bool:
+    return started_warm().output

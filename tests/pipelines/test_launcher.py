@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -105,3 +106,11 @@ def test_bad_inputs_are_reported_without_a_traceback(
     assert (
         done.stderr.strip() == "kflow launcher: inputs.a: 'one' is not a valid NUMBER_INTEGER value"
     )
+
+
+def test_a_rehearsal_changes_nothing_a_task_could_see(tmp_path: Path) -> None:
+    from kflow.pipelines import launcher
+
+    env, argv, cwd = dict(os.environ), list(sys.argv), os.getcwd()
+    launcher.rehearse()
+    assert (dict(os.environ), sys.argv, os.getcwd()) == (env, argv, cwd)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +112,18 @@ def test_sqlite_takes_writes_from_several_processes(tmp_path: Path) -> None:
     meta = SQLitePipelineMetadata(path)
     assert len(meta.run_executions("run-uid")) == 60
     meta.close()
+
+
+def test_sqlite_opens_an_existing_database_while_another_process_writes(tmp_path: Path) -> None:
+    """Every task opens the database: when the tables exist that takes no write lock."""
+    path = str(tmp_path / "kflow.db")
+    SQLitePipelineMetadata(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # kflow's store in the middle of a write
+    try:
+        meta = SQLitePipelineMetadata(path, busy_timeout=0.05)
+        assert meta.run_executions("run-uid") == []
+        meta.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -186,3 +186,26 @@ def test_kflow_up_s_artifact_repository_gets_tasks_outputs_and_steps_logs(
     (train,) = logs
     hex_ = train["digest"].removeprefix("sha256:")
     assert (repository / "blobs" / "sha256" / hex_[:2] / hex_).read_text() == train["text"]
+
+
+def test_pipeline_tasks_start_warm_unless_told_not_to(kflow_home: Path) -> None:
+    quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
+    runs = iter(range(1000))
+
+    def started_warm(client: Client) -> bool:
+        name = f"w-{next(runs)}"
+        run = run_pipeline(
+            src.warmth, client=client, console=quiet, name=name, enable_caching=False
+        )
+        return bool(run.outputs["Output"])
+
+    for options, warm in (((), True), (("--no-warm-launchers",), False)):
+        home = kflow_home / ("warm" if warm else "cold")
+        home.mkdir()
+        with kflow_up(home, *options) as served, Client(home=served) as client:
+            if warm:  # the fork server imports kfp as kflow starts: tasks before run cold
+                wait_until(lambda c=client: started_warm(c), timeout=60, interval=0.5)
+            else:
+                assert not started_warm(client)
+                assert not (home / "runtime" / "zygote.log").exists()
+    quiet.file.close()

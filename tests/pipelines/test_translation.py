@@ -49,6 +49,10 @@ def test_two_steps_is_a_dag_of_launcher_containers(ir: Callable[[Any], dict[str,
     ]
     container = by_name["comp-add"]["container"]
     assert container["command"] == ["python3", "-m", "kflow.pipelines.launcher"]
+    # outputs are files: no copy of stdout, so the pod runs the launcher itself
+    assert by_name["comp-add"]["metadata"] == {
+        "annotations": {"workflows.kflow.dev/capture-result": "false"}
+    }
     assert container["image"] == "python:3.11"
     assert "--input" in container["args"] and "a={{inputs.parameters.a}}" in container["args"]
     spec = task_spec(by_name["comp-add"])
@@ -168,3 +172,10 @@ def test_launcher_task_is_what_the_launcher_reads(ir: Callable[[Any], dict[str, 
         spec["component"]["outputDefinitions"]["parameters"]["Output"]["parameterType"]
         == "NUMBER_INTEGER"
     )
+
+
+def test_the_result_annotation_is_the_workflow_controllers() -> None:
+    from kflow.api.argo.contracts import ANNOTATION_CAPTURE_RESULT
+    from kflow.pipelines.contract import CAPTURE_RESULT_ANNOTATION
+
+    assert CAPTURE_RESULT_ANNOTATION == ANNOTATION_CAPTURE_RESULT

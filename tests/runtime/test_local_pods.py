@@ -317,3 +317,21 @@ def test_backoff_doubles_and_is_forgiven_after_running_long_enough(tmp_path: pat
             assert slow_seen - {""} == {"0.05s"}  # each run lasted past backoff_reset
 
     asyncio.run(main())
+
+
+def test_pods_started_faster_than_spares_each_get_a_shim(tmp_path: pathlib.Path) -> None:
+    """A burst uses the one spare, then shims started for each pod in worker threads."""
+    pods = [
+        pod(Container("main", "busybox", ["sh", "-c", f"echo {i}"], [], {}), restart_policy="Never")
+        for i in range(12)
+    ]
+
+    async def main() -> None:
+        async with running(tmp_path / "data") as (rt, _):
+            for p in pods:
+                rt.run_pod(p)
+            for i, p in enumerate(pods):
+                await until(lambda p=p: phase(rt, p.uid) == "Succeeded", timeout=60)
+                assert await read_logs(rt, p.uid) == f"{i}\n".encode()
+
+    asyncio.run(main())

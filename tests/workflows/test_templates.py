@@ -79,3 +79,31 @@ async def test_pod_gc_and_ttl_strategy(tmp_path: Path) -> None:
 
         await async_wait_until(lambda: "short-lived" not in names(), timeout=20)
         assert "collected" in names()
+
+
+@runs_async
+async def test_a_step_can_run_without_its_stdout_kept_as_result(tmp_path: Path) -> None:
+    quiet = sh(
+        "quiet",
+        "echo not kept",
+        metadata={"annotations": {"workflows.kflow.dev/capture-result": "false"}},
+    )
+    main = {
+        "name": "main",
+        "steps": [[{"name": "kept", "template": "kept"}], [{"name": "quiet", "template": "quiet"}]],
+    }
+    async with control_plane(tmp_path) as plane:
+        wf = await plane.run(workflow("results", [main, sh("kept", "echo kept"), quiet]))
+        assert wf["status"]["phase"] == "Succeeded", show(wf)
+        nodes = plane.nodes("results")
+        assert nodes["kept"]["outputs"]["result"] == "kept"
+        assert "result" not in nodes["quiet"].get("outputs", {})
+        commands = {
+            m.meta(pod)["annotations"]["workflows.argoproj.io/node-name"]: pod["spec"][
+                "containers"
+            ][0]["command"]
+            for pod in plane.store.list("pods").items
+        }
+        assert commands["results[1].quiet"] == ["sh", "-c", "echo not kept"]  # as written
+        assert commands["results[0].kept"][:2] == ["sh", "-c"]  # inside the copying shell
+        assert commands["results[0].kept"][-3:] == ["sh", "-c", "echo kept"]

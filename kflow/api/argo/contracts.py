@@ -36,6 +36,11 @@ ANNOTATION_SCHEDULED_TIME = "workflows.argoproj.io/scheduled-time"
 """On a workflow started by a CronWorkflow: the schedule time it stands for."""
 ANNOTATION_RESUME = "workflows.kflow.dev/resume"
 """Set to a node name (or "true" for every suspended node) to resume suspend nodes."""
+ANNOTATION_CAPTURE_RESULT = "workflows.kflow.dev/capture-result"
+"""In a template's `metadata.annotations`, "false": main's stdout is not kept as
+`outputs.result` (Argo keeps it only for tasks something refers to; kflow keeps it for
+every step unless told so), so main runs its command directly, with no copying shell
+around it. Pipeline tasks, whose outputs are files, set it."""
 
 MAIN_CONTAINER = "main"
 """The container of a container or script template, as Argo names it."""

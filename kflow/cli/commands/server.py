@@ -63,6 +63,13 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        warm_launchers: Annotated[
+            bool,
+            typer.Option(
+                help="Start pipeline tasks forked from a process with kfp already imported "
+                "(--no-warm-launchers: a fresh interpreter per task)."
+            ),
+        ] = True,
     ) -> None:
         from kflow import controlplane  # imported here so every other command starts fast
         from kflow.artifacts import ArtifactRepositoryError, RemoteRoot
@@ -73,7 +80,11 @@ def register(app: typer.Typer) -> None:
             except ArtifactRepositoryError as error:
                 raise ui.CliError(f"--artifact-repository: {error}") from None
         controlplane.run(
-            host=host, port=port, home=home, artifact_repository=artifact_repository or None
+            host=host,
+            port=port,
+            home=home,
+            artifact_repository=artifact_repository or None,
+            warm_launchers=warm_launchers,
         )
 
     @app.command(help=KUBECONFIG_HELP)

@@ -1,6 +1,7 @@
 """The Workflow controller: reconcile = one `Operator` pass, then write what changed.
 
-It watches Workflows and the pods they own (a pod's change wakes its workflow), and
+It watches Workflows and the pods they own (a pod's change wakes its workflow; its own
+writes do not, since the pass that made them has seen everything they hold), and
 for each key reads the workflow and its pods fresh, runs a pass in a worker thread
 (a pass over a thousand nodes must not stall the event loop), and writes the status
 with the resourceVersion it read — a concurrent write (`kflow resume`) makes it try
@@ -23,7 +24,6 @@ from typing import Any, cast
 from kflow.api import meta as m
 from kflow.api.argo import contracts as c
 from kflow.api.errors import Conflict, NotFound
-from kflow.api.selectors import parse_label_selector
 from kflow.artifacts import ArtifactStore, RemoteRoot
 from kflow.controllers.events import EventRecorder
 from kflow.controllers.manager import Controller, Result, WatchSpec
@@ -31,7 +31,7 @@ from kflow.controllers.workflows.execution import Env
 from kflow.controllers.workflows.operator import Operator
 from kflow.controllers.workflows.staging import Staging
 from kflow.runtime.interface import Runtime
-from kflow.store.interface import Store, WatchEvent
+from kflow.store.interface import EventType, Store, WatchEvent
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -43,8 +43,21 @@ FINISHED = ("Succeeded", "Failed", "Error")
 
 
 def _pod_workflow(event: WatchEvent) -> list[Hashable]:
+    """The pod's workflow, when the change can matter to it: the pod's status or its
+    deletion. Its creation (the workflow made it) and the pod controller's finalizer
+    and binding do not; after a restart every workflow is looked at anyway."""
     name = m.labels_of(event.object).get(c.LABEL_WORKFLOW)
-    return [(m.namespace_of(event.object), name)] if name else []
+    if not name or event.type is EventType.ADDED:
+        return []
+    before = event.previous
+    if (
+        event.type is EventType.MODIFIED
+        and before is not None
+        and before.get("status") == event.object.get("status")
+        and m.meta(before).get("deletionTimestamp") == m.meta(event.object).get("deletionTimestamp")
+    ):
+        return []
+    return [(m.namespace_of(event.object), name)]
 
 
 class WorkflowController(Controller):
@@ -72,11 +85,31 @@ class WorkflowController(Controller):
         self.artifacts = ArtifactStore(Path(data_dir) / "artifacts", remote)
         self.recorder = recorder or EventRecorder(store, component=COMPONENT)
         self._loop: asyncio.AbstractEventLoop | None = None
+        # resourceVersions of the workflows' own status and label writes, not yet seen
+        self._own_writes: dict[Hashable, set[str]] = {}
         env = Env(store, runtime, self.artifacts, self.staging, self.recorder, self._read_log)
         self.operator = Operator(env)
 
     def watches(self) -> list[WatchSpec]:
-        return [WatchSpec(c.WORKFLOWS), WatchSpec("pods", _pod_workflow)]
+        return [WatchSpec(c.WORKFLOWS, self._changed_workflow), WatchSpec("pods", _pod_workflow)]
+
+    def _changed_workflow(self, event: WatchEvent) -> list[Hashable]:
+        """The workflow's key, unless the event is a write of this controller's own: a
+        pass already saw everything it holds, so looking again would find nothing new."""
+        key = (m.namespace_of(event.object), m.name_of(event.object))
+        own = self._own_writes.get(key)
+        version = str(m.meta(event.object).get("resourceVersion") or "")
+        if own is not None and version in own:
+            own.discard(version)
+            if not own:
+                self._own_writes.pop(key, None)
+            return []
+        return [key]
+
+    def _wrote(self, written: Obj) -> Obj:
+        key = (m.namespace_of(written), m.name_of(written))
+        self._own_writes.setdefault(key, set()).add(str(m.meta(written)["resourceVersion"]))
+        return written
 
     async def start(self, queue: Any) -> None:
         self._loop = asyncio.get_running_loop()
@@ -113,12 +146,12 @@ class WorkflowController(Controller):
             return None
 
     def _pods(self, wf: Obj) -> list[Obj]:
-        selector = parse_label_selector(f"{c.LABEL_WORKFLOW}={m.name_of(wf)}")
-        uid = m.meta(wf).get("uid")
+        """The workflow's pods: its dependents (an index lookup) that carry its label."""
+        name = m.name_of(wf)
         return [
-            pod
-            for pod in self.store.list("pods", m.namespace_of(wf), labels=selector).items
-            if any(ref.get("uid") == uid for ref in m.meta(pod).get("ownerReferences") or [])
+            obj
+            for resource, obj in self.store.dependents(str(m.meta(wf).get("uid")))
+            if resource == "pods" and m.labels_of(obj).get(c.LABEL_WORKFLOW) == name
         ]
 
     # -- reconcile ---------------------------------------------------------------------
@@ -128,6 +161,7 @@ class WorkflowController(Controller):
         try:
             wf = self.store.get(c.WORKFLOWS, namespace, name)
         except NotFound:
+            self._own_writes.pop(key, None)
             await asyncio.to_thread(self.staging.remove_workflow, namespace, name)
             return Result()
         if m.meta(wf).get("deletionTimestamp"):
@@ -141,13 +175,14 @@ class WorkflowController(Controller):
         outcome = self.operator.operate(wf, self._pods(wf), self.now(), fetch)
         if outcome.changed:
             try:
-                written = self.store.update_status(c.WORKFLOWS, outcome.workflow)
+                written = self._wrote(self.store.update_status(c.WORKFLOWS, outcome.workflow))
             except Conflict:
                 return Result(requeue_after=CONFLICT_RETRY_SECONDS)
             except NotFound:
                 return Result()
             self._label(written)
-        if outcome.finished:
+        if outcome.finished:  # its files go once the final status is out, not before
+            self.staging.remove_workflow(m.namespace_of(wf), m.name_of(wf), m.meta(wf)["uid"])
             return self._expire(outcome.workflow)
         return Result(requeue_after=outcome.requeue)
 
@@ -167,7 +202,7 @@ class WorkflowController(Controller):
         body = m.clone(wf)
         m.meta(body)["labels"] = wanted
         with contextlib.suppress(Conflict, NotFound):
-            self.store.update(c.WORKFLOWS, body)
+            self._wrote(self.store.update(c.WORKFLOWS, body))
 
     def _expire(self, wf: Obj) -> Result:
         """Argo's `ttlStrategy`: delete a finished workflow once its time has come."""

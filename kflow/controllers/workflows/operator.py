@@ -278,7 +278,6 @@ class Operator:
             for pod in ex.pods.values():
                 with contextlib.suppress(NotFound):
                     store.delete("pods", ex.namespace, m.name_of(pod))
-        self.env.staging.remove_workflow(ex.namespace, ex.name, ex.uid)
 
     def _outcome(self, ex: Execution, before: str, *, finished: bool) -> Outcome:
         if not ex.status.get("storedTemplates"):

@@ -96,6 +96,12 @@ def load_inputs(template: Obj, staging: Path, store: ArtifactStore, private_tmp:
     return mounts
 
 
+def _captures_result(template: Obj) -> bool:
+    """Whether main's stdout is copied for `outputs.result` (unless the template says no)."""
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    return str(annotations.get(c.ANNOTATION_CAPTURE_RESULT, "true")).lower() != "false"
+
+
 def _patch(spec: Obj, text: str, which: str) -> Obj:
     try:
         patch = yaml.safe_load(text)
@@ -126,8 +132,10 @@ def build_pod(
         script = staging / "script"
         script.write_text(str(main.pop("source", "")))
         argv.append(str(script))
-    if argv:
+    if argv and _captures_result(template):
         main["command"] = ["sh", "-c", STDOUT_TEE, str(staging / "stdout"), *argv]
+    elif argv:
+        main["command"] = argv
     init = [dict(b) for b in template.get("initContainers") or []]
     sidecars = [dict(b) for b in template.get("sidecars") or []]
     boxes = [main, *init, *sidecars]
