@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import socket
 import time
 
@@ -33,10 +34,19 @@ RESTART_SECONDS = 5.0
 class Zygote:
     """A warm fork server for the warm commands of one interpreter word."""
 
-    def __init__(self, interpreter: str, commands: list[WarmCommand], log_path: str) -> None:
+    def __init__(
+        self,
+        interpreter: str,
+        commands: list[WarmCommand],
+        log_path: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.interpreter = interpreter
         self.commands = commands
         self.log_path = log_path
+        # the environment pods start with (kflow's plus the runtime's pod_env): a warm
+        # container takes a pod only when their interpreters' environments agree
+        self.env = dict(os.environ) if env is None else dict(env)
         self.pid: int | None = None
         self.ready = False  # imports done: pods handed over now run warm
         self._sock: socket.socket | None = None
@@ -50,10 +60,12 @@ class Zygote:
         spec = json.dumps([c.to_json() for c in self.commands])
         log = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
+            # found on the pods' PATH, as a pod's own `python3` would be
+            found = shutil.which(self.interpreter, path=self.env.get("PATH")) or self.interpreter
             pid = os.posix_spawnp(
-                self.interpreter,
+                found,
                 [self.interpreter, "-m", MODULE, spec],
-                dict(os.environ),
+                self.env,
                 file_actions=[
                     (os.POSIX_SPAWN_DUP2, theirs.fileno(), 0),
                     (os.POSIX_SPAWN_DUP2, log, 1),

@@ -211,7 +211,12 @@ class LocalRuntime(Runtime):
         self._spares.start(self._loop)
         for interpreter in dict.fromkeys(c.interpreter for c in self._warm):
             commands = [c for c in self._warm if c.interpreter == interpreter]
-            zygote = _zygotes.Zygote(interpreter, commands, str(self._dir / ZYGOTE_LOG))
+            zygote = _zygotes.Zygote(
+                interpreter,
+                commands,
+                str(self._dir / ZYGOTE_LOG),
+                {**os.environ, **self._pod_env},
+            )
             self._zygotes[interpreter] = zygote
             self._start_zygote(zygote)
         self._poller = asyncio.create_task(self._poll())
