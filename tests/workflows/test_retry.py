@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from kflow.api import meta as m
 from kflow.api.argo.retry import retried
-from kflow.api.errors import BadRequest, NotFound
+from kflow.api.errors import BadRequest, Conflict, NotFound
 from tests.conftest import async_wait_until
 from tests.workflows.harness import (
     FINISHED,
@@ -37,11 +38,17 @@ async def retry(plane: Plane, name: str) -> list[str]:
         return not names & set(pods)
 
     await async_wait_until(gone, timeout=20)
-    status = body.pop("status")
-    written = plane.store.update(WORKFLOWS, body)
-    written["status"] = status
-    plane.store.update_status(WORKFLOWS, written)
-    return pods
+    for _ in range(20):  # the controller may write while the pods go: read again, as kflow retry
+        body, _pods = retried(plane.get(name), m.now())
+        status = body.pop("status")
+        try:
+            written = plane.store.update(WORKFLOWS, body)
+            written["status"] = status
+            plane.store.update_status(WORKFLOWS, written)
+            return pods
+        except Conflict:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"workflow {name} kept changing")
 
 
 async def finished(plane: Plane, name: str) -> dict[str, Any]:

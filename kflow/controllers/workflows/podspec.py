@@ -14,6 +14,7 @@ main's stdout, input artifacts, and a private /tmp where inputs or outputs live.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from kflow.api.argo import contracts as c
 from kflow.api.patches import strategic_merge_patch
 from kflow.artifacts import ArtifactStore, StoredArtifact
 from kflow.controllers.workflows.staging import STDOUT_TEE, inside, under_tmp
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[3]
+"""Where the `kflow` package lives (the launcher in a pod imports it from there)."""
 
 Obj = dict[str, Any]
 TMP_VOLUME = "kflow-tmp"
@@ -112,6 +116,27 @@ def _patch(spec: Obj, text: str, which: str) -> Obj:
     return strategic_merge_patch({"spec": spec}, {"spec": patch})["spec"]  # type: ignore[no-any-return]
 
 
+def _kept_under_tmp(data_dir: Path) -> list[str]:
+    """Host directories under /tmp that a step with a private /tmp must still see:
+    kflow's data directory (the node's script and stdout; what a pipeline launcher
+    reads and writes: artifacts, kflow.db), the code the launcher imports (kflow itself,
+    `PYTHONPATH`) and the interpreter's prefix — each once, the outermost."""
+    candidates = [
+        str(data_dir),
+        str(PACKAGE_ROOT),
+        *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)),
+        sys.prefix,
+    ]
+    found = sorted(
+        {os.path.normpath(os.path.abspath(c)) for c in candidates if under_tmp(c)} - {"/tmp"}
+    )
+    kept: list[str] = []
+    for path in found:  # sorted: a parent comes before what it holds
+        if not any(path.startswith(parent + os.sep) for parent in kept):
+            kept.append(path)
+    return kept
+
+
 def build_pod(
     *,
     wf: Obj,
@@ -156,15 +181,14 @@ def build_pod(
                 )
         volumes.append({"name": TMP_VOLUME, "hostPath": {"path": str(staging / "tmp")}})
         main.setdefault("volumeMounts", []).insert(0, {"name": TMP_VOLUME, "mountPath": "/tmp"})
-        # kflow's data directory under /tmp: keep all of it seen (the node's script and
-        # stdout, and what a pipeline launcher reads and writes: artifacts, kflow.db)
         data_dir = Path(os.path.commonpath([store.root, staging]))
-        if under_tmp(str(data_dir)):
-            inside(staging / "tmp", os.path.relpath(data_dir, "/tmp")).mkdir(
+        for index, kept in enumerate(_kept_under_tmp(data_dir)):
+            inside(staging / "tmp", os.path.relpath(kept, "/tmp")).mkdir(
                 parents=True, exist_ok=True
             )
-            volumes.append({"name": STAGING_VOLUME, "hostPath": {"path": str(data_dir)}})
-            main["volumeMounts"].append({"name": STAGING_VOLUME, "mountPath": str(data_dir)})
+            volume = STAGING_VOLUME if index == 0 else f"{STAGING_VOLUME}-{index}"
+            volumes.append({"name": volume, "hostPath": {"path": kept}})
+            main["volumeMounts"].append({"name": volume, "mountPath": kept})
     input_mounts = load_inputs(template, staging, store, private_tmp)
     if input_mounts:
         volumes.append({"name": INPUTS_VOLUME, "hostPath": {"path": str(staging / "inputs")}})
