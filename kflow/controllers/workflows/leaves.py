@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from typing import Any
 
 import yaml
@@ -104,6 +105,9 @@ def execute_pod(ex: Execution, call: Call, tmpl: Obj) -> Node | None:
             return ex.nodes.mark(node, c.NodePhase.ERROR, "pod deleted")
         if ex.blocked:
             return ex.nodes.mark(node, c.NodePhase.FAILED, c.MESSAGE_DEADLINE)
+        if time.monotonic() > ex.creating_until:  # the next pass creates it
+            ex.wake_in(0)
+            return node
         _create_pod(ex, call, tmpl, node)
         return node
     phase, message = assess(pod)
