@@ -31,7 +31,9 @@ class Prepared:
         self.sock: socket.socket | None = sock
 
     @classmethod
-    def fork(cls, runner: Runner) -> Prepared | None:
+    def fork(cls, runner: Runner, parents: list[socket.socket]) -> Prepared | None:
+        """Fork it; `parents` are its parent's sockets, which it must not hold open (a
+        spare's socket kept open by this child would take pods nobody reads)."""
         try:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             pid = os.fork()
@@ -39,6 +41,8 @@ class Prepared:
             return None
         if pid == 0:
             ours.close()
+            for held in parents:
+                held.close()
             with contextlib.suppress(Exception):
                 runner.rehearse()
             _wait(theirs, runner)

@@ -80,7 +80,7 @@ def _spare(sock: socket.socket, runner: Runner) -> NoReturn:
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's SIG_IGN reaps for us
-        prepared = Prepared.fork(runner) if runner.commands else None
+        prepared = Prepared.fork(runner, [sock]) if runner.commands else None
         message, fds, _, _ = socket.recv_fds(sock, 4096, 1)
         sock.close()
         if not message or not fds:
