@@ -11,6 +11,8 @@ root, no cpuacct hierarchy) CPU figures are left out.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import itertools
 import os
 import shutil
 import signal
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ from kflow.sdk import Client, read_server_info
 from kflow.sdk.config import ServerUnavailable
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+Obj = dict[str, Any]
 
 
 class CpuGroup:
@@ -126,10 +130,10 @@ class Server:
 
 
 class _Recorder:
-    """Watches pods and workflows, noting when each change arrives."""
+    """Watches pods and workflows, noting (wall clock) when each change arrives."""
 
     def __init__(self, server: Server) -> None:
-        self.events: list[tuple[float, str, str, str]] = []  # (time, kind, name, phase)
+        self.events: list[tuple[float, str, str, str, Obj]] = []  # (time, kind, name, what, obj)
         self.stop = threading.Event()
         self.threads = [
             threading.Thread(target=self._watch, args=(server, kind), daemon=True)
@@ -143,18 +147,55 @@ class _Recorder:
         with server.client() as kf, contextlib.suppress(ServerUnavailable):  # it stopped
             rv = kf.list(kind, namespace="default").resource_version
             for event in kf.watch(kind, namespace="default", resource_version=rv, timeout=600):
-                at = time.perf_counter()
+                at = time.time()
                 obj = event.object
                 phase = str((obj.get("status") or {}).get("phase") or "")
-                self.events.append((at, kind, obj["metadata"]["name"], f"{event.type}:{phase}"))
+                self.events.append(
+                    (at, kind, obj["metadata"]["name"], f"{event.type}:{phase}", obj)
+                )
                 if self.stop.is_set():
                     return
 
-    def first(self, kind: str, name: str, state: str) -> float | None:
-        for at, k, n, s in self.events:
-            if k == kind and n == name and state in s.split(":"):
+    def first(self, kind: str, name: str, test: Callable[[str, Obj], bool]) -> float | None:
+        for at, k, n, what, obj in self.events:
+            if k == kind and n == name and test(what, obj):
                 return at
         return None
+
+
+def _is(state: str) -> Callable[[str, Obj], bool]:
+    return lambda what, obj: state in what.split(":")
+
+
+def _bound(what: str, obj: Obj) -> bool:
+    return "kflow.dev/process" in (obj["metadata"].get("finalizers") or [])
+
+
+def _accepted(what: str, obj: Obj) -> bool:
+    statuses = (obj.get("status") or {}).get("containerStatuses") or []
+    return bool(statuses)
+
+
+def _executor_times(kf: Client, pod: str) -> tuple[float, float] | None:
+    """When kfp's executor logged its first and last line (its own clock, ms)."""
+    stamps = []
+    for line in kf.logs(pod, "main", namespace="default"):
+        if line.startswith("[KFP Executor "):
+            stamp = line[len("[KFP Executor ") :][:23]  # 2026-11-26 03:01:43,507
+            when = dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+            stamps.append(when.timestamp())
+    return (stamps[0], stamps[-1]) if stamps else None
+
+
+PHASES = {
+    "schedule": "previous pod Succeeded (or the run created) -> this pod created: the workflow controller's pass",
+    "bind": "pod created -> finalizer and node set: the pod controller picks it up",
+    "hand_off": "bound -> first status (containers waiting): launch built, runtime handed it over",
+    "container_start": "handed over -> Running: the shim and the warm container's process start",
+    "to_executor": "Running -> kfp executor's first log line: the launcher's start, arguments, metadata",
+    "executor": "executor's first -> last log line: kfp's executor runs the component",
+    "to_succeeded": "executor's last line -> Succeeded seen: outputs, lineage record, exit, status",
+}
 
 
 def trace_chain(server: Server, pipeline: Any) -> dict[str, Any]:
@@ -163,37 +204,45 @@ def trace_chain(server: Server, pipeline: Any) -> dict[str, Any]:
 
     recorder = _Recorder(server)
     with server.client() as kf:
-        t0 = time.perf_counter()
+        t0 = time.time()
         run = kflow.run_pipeline(pipeline, client=kf, enable_caching=False, console=quiet_console())
-        returned = time.perf_counter()
-    time.sleep(0.5)
-    recorder.stop.set()
-    wf_added = recorder.first("workflows", run.name, "ADDED") or t0
-    pods = sorted(
-        {n for _, k, n, _ in recorder.events if k == "pods" and n.startswith(run.name)},
-        key=lambda n: recorder.first("pods", n, "ADDED") or 0.0,
-    )
-    phases: dict[str, list[float]] = {"schedule": [], "start": [], "run": []}
-    previous_end = wf_added
-    for name in pods:
-        added = recorder.first("pods", name, "ADDED")
-        running = recorder.first("pods", name, "Running")
-        done = recorder.first("pods", name, "Succeeded")
-        if added is None or running is None or done is None:
-            continue
-        phases["schedule"].append(added - previous_end)
-        phases["start"].append(running - added)
-        phases["run"].append(done - running)
-        previous_end = done
-    wf_done = recorder.first("workflows", run.name, "Succeeded") or returned
+        returned = time.time()
+        time.sleep(0.5)
+        recorder.stop.set()
+        wf_added = recorder.first("workflows", run.name, _is("ADDED")) or t0
+        pods = sorted(
+            {n for _, k, n, _, _ in recorder.events if k == "pods" and n.startswith(run.name)},
+            key=lambda n: recorder.first("pods", n, _is("ADDED")) or 0.0,
+        )
+        phases: dict[str, list[float]] = {k: [] for k in PHASES}
+        previous_end = wf_added
+        for name in pods:
+            marks = [
+                recorder.first("pods", name, _is("ADDED")),
+                recorder.first("pods", name, _bound),
+                recorder.first("pods", name, _accepted),
+                recorder.first("pods", name, _is("Running")),
+            ]
+            done = recorder.first("pods", name, _is("Succeeded"))
+            executor = _executor_times(kf, name)
+            if None in marks or done is None or executor is None:
+                continue
+            added, bound, accepted, running = (float(m) for m in marks if m is not None)
+            points = [previous_end, added, bound, accepted, running, *executor, done]
+            for key, (a, b) in zip(PHASES, itertools.pairwise(points), strict=True):
+                phases[key].append(b - a)
+            previous_end = done
+    wf_done = recorder.first("workflows", run.name, _is("Succeeded")) or returned
+    steps = len(phases["schedule"])
     return {
         "wall_s": returned - t0,
-        "steps": len(pods),
+        "steps": steps,
         "submit_s": wf_added - t0,
         "finish_s": wf_done - previous_end,
         "return_s": returned - wf_done,
-        "per_step_median_s": {k: statistics.median(v) for k, v in phases.items() if v},
-        "per_step_total_s": {k: sum(v) for k, v in phases.items()},
+        "phases": PHASES,
+        "per_step_median_ms": {k: statistics.median(v) * 1000 for k, v in phases.items() if v},
+        "per_step_mean_ms": {k: statistics.mean(v) * 1000 for k, v in phases.items() if v},
     }
 
 

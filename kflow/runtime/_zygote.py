@@ -9,7 +9,7 @@ runtime's spare shim does: each message is a pod directory and that pod's locked
 
 Nothing is forked on a pod's path. The zygote keeps a spare: a forked child, already
 in a session of its own, that has itself forked the child its warm container will be
-(`_warm_container.Prepared`). A pod goes to the spare, which becomes its shim
+(`_prepared.Prepared`). A pod goes to the spare, which becomes its shim
 (`_shim.Shim`, supervising the pod like any other) and hands the waiting child its
 container; the zygote then forks the next spare. A container that does not run a
 warm command is forked and exec'd by the shim as usual. Logs, exit codes, the process
@@ -31,7 +31,8 @@ import traceback
 from typing import NoReturn
 
 from kflow.runtime import _mounts, _shim
-from kflow.runtime._warm_container import Prepared, Runner
+from kflow.runtime._prepared import Prepared
+from kflow.runtime._warm_container import Runner
 from kflow.runtime.warm import WarmCommand
 
 READY = b"R"  # sent once the imports are done
@@ -79,7 +80,7 @@ def _spare(sock: socket.socket, runner: Runner) -> NoReturn:
     try:
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's SIG_IGN reaps for us
-        prepared = Prepared.fork(runner) if runner.commands else None
+        prepared = Prepared.fork(runner, [sock]) if runner.commands else None
         message, fds, _, _ = socket.recv_fds(sock, 4096, 1)
         sock.close()
         if not message or not fds:

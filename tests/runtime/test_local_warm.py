@@ -219,3 +219,17 @@ def test_a_waiting_process_rehearses_before_its_container_arrives(
             assert str(report["pid"]) in mark.read_text().split()
 
     asyncio.run(main())
+
+
+def test_a_pod_is_not_lost_when_the_waiting_spare_is_gone(tmp_path: pathlib.Path) -> None:
+    async def main() -> None:
+        async with running(tmp_path / "data", warm=[WARM]) as (rt, _):
+            await warm_runtime(rt)
+            (zygote,) = zygotes()
+            spares = await until(zygote.children, timeout=30, what="the zygote's spare")
+            for spare in spares:
+                spare.send_signal(signal.SIGKILL)  # its prepared child follows it
+            uid, report = await run_to_end(rt, probe("0"))
+            assert report["warm"] and phase(rt, uid) == "Succeeded"
+
+    asyncio.run(main())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,10 @@ class Call:
     boundary_id: str = ""
 
 
+POD_CREATION_SECONDS = 1.0
+"""How long one pass may spend creating pods (Argo bounds an operation's time too)."""
+
+
 class Execution:
     """The state of one pass over one workflow."""
 
@@ -87,6 +92,9 @@ class Execution:
         self.deadline: dt.datetime | None = None
         # processed steps/dag templates by node id, for their children's parallelism
         self.boundary_templates: dict[str, Obj] = {}
+        # past this (monotonic) time the pass creates no more pods: it writes what it has
+        # and comes back at once, so a thousand new pods do not keep the status unwritten
+        self.creating_until = time.monotonic() + POD_CREATION_SECONDS
 
     # -- small services ----------------------------------------------------------------
 

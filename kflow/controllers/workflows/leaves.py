@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from kflow.api import meta as m
@@ -102,6 +103,9 @@ def execute_pod(ex: Execution, call: Call, tmpl: Obj) -> Node | None:
             return ex.nodes.mark(node, c.NodePhase.ERROR, "pod deleted")
         if ex.blocked:
             return ex.nodes.mark(node, c.NodePhase.FAILED, c.MESSAGE_DEADLINE)
+        if time.monotonic() > ex.creating_until:  # the next pass creates it
+            ex.wake_in(0)
+            return node
         _create_pod(ex, call, tmpl, node)
         return node
     phase, message = assess(pod)
