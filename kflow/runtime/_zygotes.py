@@ -5,8 +5,9 @@ when the imports are done (one byte) or when it is gone (end of file), and hands
 the pods that run a warm command once it is ready — exactly what it hands a spare
 shim: the pod directory and the pod's locked `shim.lock`. Until the zygote is ready,
 after it is gone, or when the socket is full, `hand_off` says no and the pod goes to
-the spare shim as any pod does: it then runs cold, as written. A gone zygote is
-started again at the next warm pod, at most every `RESTART_SECONDS`.
+the spare shim as any pod does: it then runs cold, as written. A zygote gone after it
+was ready is started again at the next warm pod, at most every `RESTART_SECONDS`; one
+that never got ready (the interpreter lacks kflow, say) is not.
 
 The zygote runs with kflow's own environment and working directory, which is what a
 container of a pod inherits when it sets neither; `warm.py` says when a container's
@@ -49,6 +50,9 @@ class Zygote:
         self.env = dict(os.environ) if env is None else dict(env)
         self.pid: int | None = None
         self.ready = False  # imports done: pods handed over now run warm
+        # it could not start, or ended before it was ready: this interpreter cannot run it
+        # (no kflow there, say), so it is not started again; its log says why
+        self.unusable = False
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = -RESTART_SECONDS
@@ -75,6 +79,7 @@ class Zygote:
             )
         except OSError as error:
             ours.close()
+            self.unusable = True
             with contextlib.suppress(OSError):
                 os.write(log, f"kflow: cannot start {self.interpreter}: {error}\n".encode())
             return None
@@ -87,7 +92,11 @@ class Zygote:
         return pid
 
     def restart_due(self) -> bool:
-        return self._sock is None and time.monotonic() - self._started >= RESTART_SECONDS
+        return (
+            not self.unusable
+            and self._sock is None
+            and time.monotonic() - self._started >= RESTART_SECONDS
+        )
 
     def _on_readable(self) -> None:
         if self._sock is None:
@@ -99,6 +108,7 @@ class Zygote:
         except OSError:
             data = b""
         if not data:
+            self.unusable = self.unusable or not self.ready
             self._gone()
         elif READY in data:
             self.ready = True

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import pathlib
+import shutil
 import signal
 import time
 from typing import Any
@@ -231,5 +232,26 @@ def test_a_pod_is_not_lost_when_the_waiting_spare_is_gone(tmp_path: pathlib.Path
                 spare.send_signal(signal.SIGKILL)  # its prepared child follows it
             uid, report = await run_to_end(rt, probe("0"))
             assert report["warm"] and phase(rt, uid) == "Succeeded"
+
+    asyncio.run(main())
+
+
+def test_an_interpreter_that_cannot_serve_leaves_its_pods_as_written(
+    tmp_path: pathlib.Path,
+) -> None:
+    false = shutil.which("false")
+    assert false is not None
+    unusable = WarmCommand(false, PROBE)  # starts, exits at once: never ready
+
+    async def main() -> None:
+        async with running(tmp_path / "data", warm=[unusable]) as (rt, _):
+            for _ in range(2):
+                p = pod(
+                    Container("main", "x", [false, "-m", PROBE], [], {}), restart_policy="Never"
+                )
+                rt.run_pod(p)
+                await until(lambda p=p: phase(rt, p.uid) == "Failed", timeout=30)
+                assert container(rt, p.uid)["state"]["terminated"]["exitCode"] == 1
+                assert not rt.warm_ready
 
     asyncio.run(main())
